@@ -1,0 +1,25 @@
+"""fastloss: fused, compiled loss functions and scikit-learn-exact metrics.
+
+Importing fastloss is cheap: Numba is imported, and kernels compiled (or
+loaded from the on-disk cache), only when a kernel first runs.
+"""
+
+from ._config import get_backend, set_backend, use_backend
+from .losses import BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError
+from .metrics import log_loss, mean_absolute_error, mean_squared_error, root_mean_squared_error
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_absolute_error",
+    "log_loss",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "get_backend",
+    "set_backend",
+    "use_backend",
+]

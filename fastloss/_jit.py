@@ -1,0 +1,206 @@
+"""Lazy Numba compilation.
+
+Kernels are written as plain Python functions and decorated with :func:`jit`.
+Nothing is imported from Numba and nothing is compiled until a kernel is first
+called on the Numba backend, so ``import fastloss`` stays cheap.
+
+A decorated function becomes a :class:`LazyKernel`.  On first use every lazy
+object created so far is materialised: a Numba dispatcher is built for it, and
+each module global that still points at a lazy placeholder (helpers, ``prange``)
+is rebound to the real Numba object, so that Numba's typing sees dispatchers.
+Compilation itself still happens per signature, on demand, and is cached on
+disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import threading
+
+__all__ = ["jit", "prange", "numba_available", "PARALLEL_MIN_SIZE"]
+
+#: Below this many elements a kernel runs serially: starting the thread pool
+#: costs more than it saves.
+PARALLEL_MIN_SIZE = 50_000
+
+#: Float operations may be re-associated (lets LLVM vectorise reductions with
+#: several accumulators) and contracted into FMAs: both change results only
+#: by rounding.  Never ``nnan``/``ninf``: NaN and inf must propagate so that
+#: the validation can see them.
+FASTMATH = frozenset({"reassoc", "contract"})
+
+
+def prange(*args):
+    """Placeholder for ``numba.prange``; rebound when kernels are materialised."""
+    return range(*args)
+
+
+_registry: list = []
+_lock = threading.RLock()
+_materialised = False
+_numba_error: Exception | None = None
+
+
+def numba_available() -> bool:
+    """Whether Numba can be imported (the answer is computed once)."""
+    global _numba_error
+    if _materialised:
+        return True
+    if _numba_error is not None:
+        return False
+    try:
+        import numba  # noqa: F401
+    except Exception as exc:  # ImportError, or a broken llvmlite install
+        _numba_error = exc
+        return False
+    return True
+
+
+class _Lazy:
+    """Common part of lazy helpers and kernels."""
+
+    def __init__(self, func, options):
+        self.py_func = func
+        self.options = options
+        self.__name__ = func.__name__
+        self.__qualname__ = func.__qualname__
+        self.__doc__ = func.__doc__
+        self.__module__ = func.__module__
+        with _lock:
+            _registry.append(self)
+
+    def _build(self, numba):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class LazyHelper(_Lazy):
+    """A scalar helper called from kernels (never from Python directly)."""
+
+    def _build(self, numba):
+        self.dispatcher = numba.njit(cache=True, inline="always", **self.options)(self.py_func)
+
+    def __call__(self, *args):
+        # Pure-Python evaluation, used only when kernels run uncompiled.
+        return self.py_func(*args)
+
+
+class LazyKernel(_Lazy):
+    """A kernel with a serial and (optionally) a parallel compiled variant."""
+
+    def __init__(self, func, options, parallel):
+        super().__init__(func, options)
+        self.parallel = parallel
+        self.serial_dispatcher = None
+        self.parallel_dispatcher = None
+
+    def _build(self, numba):
+        opts = dict(self.options)
+        self.serial_dispatcher = numba.njit(cache=True, nogil=True, **opts)(self.py_func)
+        if self.parallel:
+            self.parallel_dispatcher = numba.njit(
+                cache=True, nogil=True, parallel=True, **opts
+            )(self.py_func)
+        else:
+            self.parallel_dispatcher = self.serial_dispatcher
+
+    def dispatcher(self, size: int):
+        """The compiled variant to use for an input of ``size`` elements."""
+        if self.serial_dispatcher is None:
+            _materialise()
+        if size >= PARALLEL_MIN_SIZE:
+            return self.parallel_dispatcher
+        return self.serial_dispatcher
+
+    def __call__(self, size, *args):
+        return self.dispatcher(size)(*args)
+
+
+class KernelTemplate:
+    """A kernel whose helper functions are bound later, once per loss.
+
+    ``template.specialise(suffix, elem=helper)`` clones the function with the
+    global ``elem`` rebound, giving a separate kernel (and a separate on-disk
+    cache entry, named after a digest of the bound helpers' code).
+    """
+
+    def __init__(self, func, options, parallel):
+        self.py_func = func
+        self.options = options
+        self.parallel = parallel
+
+    def specialise(self, suffix: str, **bindings) -> LazyKernel:
+        import hashlib
+        import types
+
+        func = self.py_func
+        namespace = dict(func.__globals__)
+        namespace.update(bindings)
+        digest = hashlib.sha256()
+        for name in sorted(bindings):
+            code = getattr(bindings[name], "py_func", bindings[name]).__code__
+            digest.update(name.encode() + code.co_code + repr(code.co_consts).encode())
+        clone = types.FunctionType(
+            func.__code__, namespace, f"{func.__name__}_{suffix}", func.__defaults__
+        )
+        clone.__qualname__ = f"{func.__qualname__}_{suffix}_{digest.hexdigest()[:12]}"
+        clone.__module__ = func.__module__
+        clone.__doc__ = func.__doc__
+        return LazyKernel(clone, self.options, self.parallel)
+
+
+def jit(
+    parallel: bool = False,
+    helper: bool = False,
+    template: bool = False,
+    fastmath=FASTMATH,
+    **options,
+):
+    """Mark a plain function as a lazily compiled Numba kernel or helper.
+
+    Parameters
+    ----------
+    parallel : bool
+        Also build a ``parallel=True`` variant, used for large inputs.
+    helper : bool
+        The function is a scalar helper called only from other kernels.
+    template : bool
+        Return a :class:`KernelTemplate` to be specialised per loss.
+    fastmath : set of str
+        Numba fast-math flags for this function alone.
+    """
+    # error_model="numpy": no ZeroDivisionError check on float division, which
+    # would otherwise stop LLVM from vectorising any loop that divides.
+    opts = {"error_model": "numpy", **options}
+    if fastmath:
+        opts["fastmath"] = set(fastmath)
+
+    def decorate(func):
+        if helper:
+            return LazyHelper(func, opts)
+        if template:
+            return KernelTemplate(func, opts, parallel)
+        return LazyKernel(func, opts, parallel)
+
+    return decorate
+
+
+def _materialise():
+    """Build dispatchers for every lazy object and rebind module globals."""
+    global _materialised
+    with _lock:
+        if _materialised:
+            return
+        import numba
+
+        # Helpers first: kernels' globals must point at helper dispatchers
+        # before any kernel is typed.
+        items = sorted(_registry, key=lambda obj: not isinstance(obj, LazyHelper))
+        for obj in items:
+            obj._build(numba)
+        for obj in items:
+            namespace = obj.py_func.__globals__
+            for name, value in list(namespace.items()):
+                if isinstance(value, LazyHelper):
+                    namespace[name] = value.dispatcher
+                elif value is prange:
+                    namespace[name] = numba.prange
+        _materialised = True

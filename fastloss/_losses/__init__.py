@@ -1,0 +1,1 @@
+"""One module per loss: its Numba kernels, their NumPy twins, its registration."""

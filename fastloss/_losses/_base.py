@@ -1,0 +1,164 @@
+"""The fused-loss API shared by every loss class."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import (
+    as_float_array,
+    as_sample_weight,
+    check_consistent_length,
+    check_weight_stats,
+    raise_if_not_finite,
+)
+from ._common import weight_stats
+
+
+class FusedLoss:
+    """Base class: a weighted mean loss and its gradient, computed in one pass.
+
+    Subclasses set ``_kernels``, a namespace with the kernel pairs
+    ``loss_sum(size, y, raw, w) -> (sum, weight_sum, weight_min)`` and
+    ``loss_gradient(size, y, raw, w, scale, grad) -> sum``, and may override
+    :meth:`_check_targets` and :meth:`_check_target_values`.
+    """
+
+    name = "loss"
+    #: 1 for losses of one raw value per sample, 2 for (n, k) raw predictions.
+    _raw_ndim = 1
+    _kernels = None
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    # -- validation -------------------------------------------------------------
+    def _check_raw(self, raw_prediction):
+        raw = as_float_array(raw_prediction, name="raw_prediction")
+        if self._raw_ndim == 1:
+            if raw.ndim == 2 and raw.shape[1] != 1:
+                raise ValueError(
+                    f"{type(self).__name__} takes one raw prediction per sample: expected "
+                    f"raw_prediction of shape (n_samples,) or (n_samples, 1), got {raw.shape}."
+                )
+            raw = raw.reshape(-1)
+        elif raw.ndim != 2:
+            raise ValueError(
+                f"{type(self).__name__} takes raw_prediction of shape (n_samples, "
+                f"n_classes), got shape {raw.shape}."
+            )
+        return raw
+
+    def _check_targets(self, y_true, raw):
+        """Return ``y_true`` as an array the kernels accept (shape checked)."""
+        y = as_float_array(y_true, name="y_true")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)
+        if y.ndim != 1:
+            raise ValueError(f"y_true must be 1-D for {type(self).__name__}, got shape {y.shape}.")
+        return y
+
+    def _check_target_values(self, y, raw):
+        """Raise if ``y`` holds values this loss does not accept (slow path)."""
+
+    def _prepare(self, y_true, raw_prediction, sample_weight):
+        raw = self._check_raw(raw_prediction)
+        check_consistent_length(y_true, raw, sample_weight)
+        y = self._check_targets(y_true, raw)
+        w = as_sample_weight(sample_weight, raw.shape[0])
+        return y, raw, w
+
+    def _loss_sum(self, y, raw, w):
+        """(weighted loss sum, weight sum, weight min) in one pass."""
+        return self._kernels.loss_sum(raw.size, y, raw, w)
+
+    def _finish(self, total, y, raw, w):
+        if not np.isfinite(total):
+            # Rare path: say which input is at fault (NaN, inf, invalid target).
+            raise_if_not_finite(y, "y_true")
+            raise_if_not_finite(raw, "raw_prediction")
+            self._check_target_values(y, raw)
+        return float(total)
+
+    def _gradient_out(self, raw, gradient_out):
+        if gradient_out is None:
+            return np.empty_like(raw)
+        if not isinstance(gradient_out, np.ndarray):
+            raise TypeError(
+                f"gradient_out must be a numpy array, got {type(gradient_out).__name__}."
+            )
+        if (
+            gradient_out.shape != raw.shape
+            or gradient_out.dtype != raw.dtype
+            or not gradient_out.flags.c_contiguous
+            or not gradient_out.flags.writeable
+        ):
+            raise ValueError(
+                "gradient_out must be a writeable C-contiguous array of shape "
+                f"{raw.shape} and dtype {raw.dtype}; got shape {gradient_out.shape}, "
+                f"dtype {gradient_out.dtype}."
+            )
+        return gradient_out
+
+    # -- public API -------------------------------------------------------------
+    def loss(self, y_true, raw_prediction, sample_weight=None) -> float:
+        """Weighted mean loss.
+
+        Parameters
+        ----------
+        y_true : array-like of shape (n_samples,)
+            Targets.
+        raw_prediction : array-like
+            Raw model output (for classification losses: logits).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        float
+            ``sum(w * loss_i) / sum(w)``, accumulated in float64.
+        """
+        y, raw, w = self._prepare(y_true, raw_prediction, sample_weight)
+        total, wsum, wmin = self._loss_sum(y, raw, w)
+        check_weight_stats(w, wsum, wmin)
+        return self._finish(total, y, raw, w) / wsum
+
+    def loss_gradient(self, y_true, raw_prediction, sample_weight=None, gradient_out=None):
+        """Weighted mean loss and its gradient with respect to ``raw_prediction``.
+
+        Both come from a single pass over the inputs.
+
+        Parameters
+        ----------
+        y_true, raw_prediction, sample_weight
+            As in :meth:`loss`.
+        gradient_out : ndarray, default=None
+            Array to write the gradient into (same shape and dtype as
+            ``raw_prediction``, C-contiguous).
+
+        Returns
+        -------
+        loss : float
+        gradient : ndarray
+            Same shape and dtype as ``raw_prediction`` (float32 stays float32).
+        """
+        y, raw, w = self._prepare(y_true, raw_prediction, sample_weight)
+        if w is None:
+            wsum = float(raw.shape[0])
+        else:  # the gradient's scale 1/sum(w) is needed before the fused pass
+            wsum, wmin = weight_stats(w.shape[0], w)
+            check_weight_stats(w, wsum, wmin)
+        grad = self._gradient_out(raw, gradient_out)
+        total = self._kernels.loss_gradient(raw.size, y, raw, w, 1.0 / wsum, grad)
+        return self._finish(total, y, raw, w) / wsum, grad
+
+    def gradient(self, y_true, raw_prediction, sample_weight=None, gradient_out=None):
+        """Gradient of :meth:`loss` with respect to ``raw_prediction``."""
+        return self.loss_gradient(y_true, raw_prediction, sample_weight, gradient_out)[1]
+
+
+class PointwiseLoss(FusedLoss):
+    """A loss with one raw value per sample, built from an elementwise kernel pair."""
+
+    def _loss_sum(self, y, raw, w):
+        sums, wsum, wmin = self._kernels.metric_sums(raw.size, y[:, None], raw[:, None], w)
+        return sums[0], wsum, wmin

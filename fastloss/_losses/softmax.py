@@ -1,0 +1,246 @@
+"""Softmax cross-entropy from logits: kernels, NumPy twins and registration."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .._jit import jit, prange
+from .._mathfn import (
+    accumulate,
+    block_of,
+    exp_nonpos,
+    log_pos,
+    weight,
+    weight_totals,
+)
+from .._registry import Kernel, register_loss
+from .._validation import as_label_array
+from ._base import FusedLoss
+
+
+@jit(helper=True)
+def _label_index(label, k):
+    """Column of ``label`` (an integer-valued number in 0..k-1), else -1."""
+    if not (label >= 0 and label < k):
+        return -1
+    c = np.int64(label)
+    if c != label:
+        return -1
+    return c
+
+
+@jit(helper=True)
+def _chunk_rows(k):
+    """Rows per parallel chunk: about 16k logits, so the scratch stays in L2."""
+    return max(16, 16384 // k)
+
+
+#: A chunk whose logits span less than this shares one shift (its maximum):
+#: exp(logit - shift) >= exp(-600) stays a normal float, so nothing underflows.
+SHARED_SHIFT_SPAN = 600.0
+
+
+@jit(helper=True)
+def _chunk_exp(rf, k, e, shift, m):
+    """Shifts ``m`` (one per row) and ``e = exp(logits - shift)`` for a chunk of rows.
+
+    ``rf`` holds the chunk's logits row after row.  The exponentials run as one
+    flat loop over ``rows * k`` values, so they vectorise whatever ``k`` is.
+    Usually the whole chunk shares one shift, its largest logit; only chunks
+    whose logits span more than SHARED_SHIFT_SPAN get a shift per row (each
+    row's maximum, stored in ``shift``).
+    """
+    rows = m.shape[0]
+    hi = np.float64(rf[0])
+    lo = hi
+    for t in range(rf.shape[0]):
+        v = np.float64(rf[t])
+        hi = max(hi, v)
+        lo = min(lo, v)
+    if hi - lo < SHARED_SHIFT_SPAN:  # False for NaN/inf too
+        for r in range(rows):
+            m[r] = hi
+        for t in range(rf.shape[0]):
+            e[t] = exp_nonpos(np.float64(rf[t]) - hi)
+        return
+    for r in range(rows):
+        row = rf[r * k : (r + 1) * k]
+        mr = np.float64(row[0])
+        for j in range(1, k):
+            mr = max(mr, np.float64(row[j]))
+        m[r] = mr
+        sh = shift[r * k : (r + 1) * k]
+        for j in range(k):
+            sh[j] = mr
+    for t in range(rf.shape[0]):
+        e[t] = exp_nonpos(np.float64(rf[t]) - shift[t])
+
+
+@jit(helper=True)
+def _chunk_rows_loss(rf, k, e, m, yb, s, cols):
+    """Per-row losses of a chunk (after :func:`_chunk_exp`).
+
+    Leaves each row's sum of exponentials in ``s`` and its label column (or -1)
+    in ``cols``; returns the losses in ``m`` (overwriting the shifts).  Split
+    into short loops so that the logs run vectorised across rows.
+    """
+    rows = m.shape[0]
+    for r in range(rows):
+        base = r * k
+        total = 0.0
+        for j in range(k):
+            total += e[base + j]
+        s[r] = total
+        cols[r] = _label_index(yb[r], k)
+    for r in range(rows):
+        sr = s[r]
+        ok = sr > 0.0 and sr <= k  # False for NaN/inf logits
+        m[r] = m[r] + log_pos(sr if ok else 1.0) if ok else np.nan
+    for r in range(rows):
+        c = cols[r]
+        m[r] = m[r] - rf[r * k + max(c, 0)] if c >= 0 else np.nan
+
+
+@jit(parallel=True)
+def _loss_sum_numba(y, raw, w):
+    n, k = raw.shape
+    rawf = raw.reshape(n * k)
+    rows = _chunk_rows(k)
+    nb = (n + rows - 1) // rows
+    out = np.zeros((nb, 3))
+    for b in prange(nb):
+        lo = b * rows
+        hi = min(lo + rows, n)
+        rf = rawf[lo * k : hi * k]
+        wb = block_of(w, lo, hi)
+        e = np.empty(rf.shape[0])
+        shift = np.empty(rf.shape[0])
+        m = np.empty(hi - lo)
+        s = np.empty(hi - lo)
+        cols = np.empty(hi - lo, dtype=np.int64)
+        _chunk_exp(rf, k, e, shift, m)
+        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, cols)
+        acc = 0.0
+        wsum = 0.0
+        wmin = np.inf
+        for r in range(hi - lo):
+            acc, wsum, wmin = accumulate(acc, wsum, wmin, m[r], wb, r)
+        out[b, 0] = acc
+        out[b, 1], out[b, 2] = weight_totals(wb, hi - lo, wsum, wmin)
+    return out[:, 0].sum(), out[:, 1].sum(), out[:, 2].min()
+
+
+@jit(parallel=True)
+def _loss_gradient_numba(y, raw, w, scale, grad):
+    n, k = raw.shape
+    rawf = raw.reshape(n * k)
+    gradf = grad.reshape(n * k)
+    rows = _chunk_rows(k)
+    nb = (n + rows - 1) // rows
+    sums = np.zeros(nb)
+    for b in prange(nb):
+        lo = b * rows
+        hi = min(lo + rows, n)
+        rf = rawf[lo * k : hi * k]
+        gf = gradf[lo * k : hi * k]
+        wb = block_of(w, lo, hi)
+        e = np.empty(rf.shape[0])
+        shift = np.empty(rf.shape[0])
+        m = np.empty(hi - lo)
+        s = np.empty(hi - lo)
+        cols = np.empty(hi - lo, dtype=np.int64)
+        _chunk_exp(rf, k, e, shift, m)
+        # Every loss of the chunk is read before its gradient is written:
+        # grad may share memory with raw.
+        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, cols)
+        acc = 0.0
+        for r in range(hi - lo):
+            wr = weight(wb, r)
+            acc += wr * m[r]
+            s[r] = scale * wr / s[r]  # s now holds each row's gradient factor
+        for r in range(hi - lo):
+            base = r * k
+            f = s[r]
+            for j in range(k):
+                gf[base + j] = f * e[base + j]
+            if cols[r] >= 0:
+                gf[base + cols[r]] -= scale * weight(wb, r)
+        sums[b] = acc
+    return sums.sum()
+
+
+def _softmax_numpy(y, raw):
+    """Per-row loss and softmax probabilities (NumPy twin of the row helper)."""
+    raw = raw.astype(np.float64)
+    n, k = raw.shape
+    m = raw.max(axis=1, keepdims=True)
+    e = np.exp(raw - m)
+    s = e.sum(axis=1, keepdims=True)
+    lse = (m + np.log(s)).ravel()
+    yf = y.astype(np.float64)
+    valid = (yf >= 0) & (yf < k) & (yf == np.floor(yf))
+    cols = np.where(valid, yf, 0).astype(np.intp)
+    values = np.where(valid, lse - raw[np.arange(n), cols], np.nan)
+    return values, e / s, valid, cols
+
+
+def _loss_sum_numpy(y, raw, w):
+    values = _softmax_numpy(y, raw)[0]
+    if w is None:
+        return float(values.sum()), float(raw.shape[0]), 1.0
+    return float((w * values).sum()), float(w.sum()), float(w.min())
+
+
+def _loss_gradient_numpy(y, raw, w, scale, grad):
+    values, proba, valid, cols = _softmax_numpy(y, raw)
+    rows = np.flatnonzero(valid)
+    proba[rows, cols[rows]] -= 1.0
+    wv = np.ones(raw.shape[0]) if w is None else w
+    grad[...] = (scale * wv)[:, None] * proba
+    return float((wv * values).sum())
+
+
+@register_loss("multinomial")
+class CrossEntropy(FusedLoss):
+    """Softmax cross-entropy of (n, k) logits and integer labels 0..k-1.
+
+    ``loss_i = logsumexp(raw_i) - raw_i[y_i]`` (log-sum-exp with the row
+    maximum subtracted, so any finite logits are safe).  The gradient is
+    ``w * (softmax(raw) - onehot(y)) / sum(w)``.
+
+    Examples
+    --------
+    >>> from fastloss import CrossEntropy
+    >>> round(CrossEntropy().loss([0, 2], [[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]]), 6)  # log(3)
+    1.098612
+    """
+
+    _raw_ndim = 2
+    _kernels = SimpleNamespace(
+        loss_sum=Kernel(_loss_sum_numba, _loss_sum_numpy),
+        loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),
+    )
+
+    def _check_targets(self, y_true, raw):
+        y = as_label_array(y_true)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)
+        if y.ndim != 1:
+            raise ValueError(
+                f"y_true must be 1-D integer class labels for CrossEntropy, got shape {y.shape}."
+            )
+        if y.dtype.kind not in "iuf":
+            raise TypeError(
+                "y_true must hold integer class labels 0..n_classes-1 for CrossEntropy, "
+                f"got dtype {y.dtype}."
+            )
+        return y
+
+    def _check_target_values(self, y, raw):
+        k = raw.shape[1]
+        bad = ~((y >= 0) & (y < k) & (y == np.floor(y)))
+        if np.any(bad):
+            raise ValueError(
+                f"y_true must hold integer class labels in 0..{k - 1} (raw_prediction has "
+                f"{k} columns); got {y[bad][:5].tolist()}."
+            )

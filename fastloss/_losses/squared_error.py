@@ -1,0 +1,38 @@
+"""Squared error ``(raw - y)**2``: elementwise kernel pair and registration."""
+
+import numpy as np
+
+from .._jit import jit
+from .._registry import register_loss
+from ._base import PointwiseLoss
+from ._pointwise import pointwise_kernels
+
+
+@jit(helper=True)
+def _squared_error(y, raw):
+    d = np.float64(raw) - np.float64(y)
+    return d * d, 2.0 * d
+
+
+def _squared_error_numpy(y, raw):
+    d = raw - y
+    return d * d, 2.0 * d
+
+
+KERNELS = pointwise_kernels("squared_error", _squared_error, _squared_error_numpy)
+
+
+@register_loss("squared_error")
+class MeanSquaredError(PointwiseLoss):
+    """Mean squared error ``sum(w * (raw - y)**2) / sum(w)``, fused with its gradient.
+
+    The gradient is ``2 * w * (raw - y) / sum(w)``.
+
+    Examples
+    --------
+    >>> from fastloss import MeanSquaredError
+    >>> MeanSquaredError().loss_gradient([1.0, 2.0], [1.5, 2.0])
+    (0.125, array([0.5, 0. ]))
+    """
+
+    _kernels = KERNELS

@@ -1,0 +1,42 @@
+"""Kernel pairs (Numba kernel + NumPy twin) and the registry of losses."""
+
+from __future__ import annotations
+
+from ._config import get_backend
+
+__all__ = ["Kernel", "LOSSES", "register_loss"]
+
+
+class Kernel:
+    """A compiled Numba kernel and its NumPy twin, called the same way.
+
+    ``kernel(size, *args)`` runs the kernel of the backend in force; ``size``
+    (the number of elements) picks the serial or the parallel compiled variant.
+    """
+
+    __slots__ = ("numba", "numpy", "__name__")
+
+    def __init__(self, numba_kernel, numpy_twin):
+        self.numba = numba_kernel
+        self.numpy = numpy_twin
+        self.__name__ = numpy_twin.__name__
+
+    def __call__(self, size, *args):
+        if get_backend() == "numba":
+            return self.numba(size, *args)
+        return self.numpy(*args)
+
+
+#: Loss name (as the estimators spell it) -> fused loss class.
+LOSSES: dict = {}
+
+
+def register_loss(name: str):
+    """Class decorator: register a fused loss under ``name``."""
+
+    def decorate(cls):
+        LOSSES[name] = cls
+        cls.name = name
+        return cls
+
+    return decorate

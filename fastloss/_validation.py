@@ -1,0 +1,174 @@
+"""Cheap input validation with scikit-learn's wording.
+
+Only O(1) checks (types, shapes, dtypes) happen before a kernel runs.  Checks
+that need a pass over the data (NaN/inf, ranges, labels) are fused into the
+kernels, which report anomalies; :func:`raise_if_not_finite` and friends then
+re-examine the inputs on that rare slow path to raise the precise error.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "InvalidParameterError",
+    "check_array_like",
+    "as_float_array",
+    "as_label_array",
+    "check_consistent_length",
+    "as_sample_weight",
+    "raise_if_not_finite",
+    "check_weight_stats",
+]
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A parameter has the wrong type or value (as scikit-learn's error of that name)."""
+
+
+def _is_array_like(value) -> bool:
+    if isinstance(value, (str, bytes)) or value is None:
+        return False
+    if isinstance(value, numbers.Number) and not hasattr(value, "shape"):
+        return False
+    return hasattr(value, "__len__") or hasattr(value, "shape") or hasattr(value, "__array__")
+
+
+def check_array_like(value, name: str, func: str, *, allow_none: bool = False):
+    """Raise scikit-learn's ``InvalidParameterError`` unless ``value`` is array-like."""
+    if value is None and allow_none:
+        return
+    if not _is_array_like(value):
+        extra = " or None" if allow_none else ""
+        raise InvalidParameterError(
+            f"The {name!r} parameter of {func} must be an array-like{extra}. "
+            f"Got {value!r} instead."
+        )
+
+
+def _native(a: np.ndarray) -> np.ndarray:
+    if not a.dtype.isnative:
+        a = a.astype(a.dtype.newbyteorder("="))
+    return a
+
+
+def as_float_array(value, *, max_ndim: int = 2, name: str | None = None) -> np.ndarray:
+    """``np.asarray`` as a C-contiguous float32/float64 array, checking shape and dtype.
+
+    float32 and float64 pass through without a copy (when contiguous and
+    native-endian); every other numeric dtype becomes float64, as in
+    scikit-learn's ``check_array``.  NaN/inf are *not* checked here.
+    """
+    a = np.asarray(value)
+    kind = a.dtype.kind
+    if kind == "c":
+        raise ValueError(f"Complex data not supported\n{a}\n")
+    if kind in "US" and isinstance(value, np.ndarray):
+        raise ValueError(
+            "dtype='numeric' is not compatible with arrays of bytes/strings."
+            "Convert your data to numeric values explicitly instead."
+        )
+    if kind in "USO":
+        # Same conversion (and error message) as scikit-learn's check_array.
+        a = np.asarray(value, dtype=np.float64)
+    elif kind != "f" or a.dtype.itemsize not in (4, 8):
+        # Strings, objects, ints, bools, float16, datetimes: numpy's conversion
+        # raises the same ValueError/TypeError as scikit-learn's check_array.
+        a = a.astype(np.float64)
+    a = _native(a)
+    if a.ndim == 0:
+        raise ValueError(
+            f"Expected a 1D or 2D array, got a scalar array instead: {name or 'input'}={a!r}."
+        )
+    if a.ndim > max_ndim:
+        raise ValueError(f"Found array with dim {a.ndim}, while dim <= {max_ndim} is required.")
+    if a.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={a.shape}) while a minimum of 1 is required."
+        )
+    if a.ndim == 2 and a.shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={a.shape}) while a minimum of 1 is required."
+        )
+    return np.ascontiguousarray(a)
+
+
+def as_label_array(value) -> np.ndarray:
+    """Labels as a native-endian, C-contiguous array (any dtype)."""
+    a = _native(np.asarray(value))
+    if a.dtype.kind == "b":
+        a = a.view(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _num_samples(a) -> int:
+    shape = getattr(a, "shape", None)
+    if shape is not None:
+        if len(shape) == 0:
+            raise TypeError(
+                f"Singleton array {np.asarray(a)!r} cannot be considered a valid collection."
+            )
+        return int(shape[0])
+    return len(a)
+
+
+def check_consistent_length(*arrays) -> None:
+    """scikit-learn's ``check_consistent_length`` (``None`` entries are skipped)."""
+    lengths = [_num_samples(a) for a in arrays if a is not None]
+    if len(set(lengths)) > 1:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"{[int(n) for n in lengths]}"
+        )
+
+
+def as_sample_weight(sample_weight, n_samples: int):
+    """Validate ``sample_weight`` shape/dtype; returns float64 C-contiguous or None.
+
+    Values (NaN, negative, all zero) are checked by :func:`check_weight_stats`
+    from statistics the kernels compute in the same pass.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight)
+    if w.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported\n{w}\n")
+    if w.dtype != np.float64:
+        w = w.astype(np.float64)
+    w = np.ascontiguousarray(_native(w))
+    if w.ndim != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {w.ndim}D array. Expected "
+            f"either a scalar value or a 1D array of length {n_samples}."
+        )
+    if w.shape != (n_samples,):
+        raise ValueError(f"sample_weight.shape == {w.shape}, expected {(n_samples,)}!")
+    return w
+
+
+def raise_if_not_finite(a: np.ndarray, input_name: str = "") -> None:
+    """Raise scikit-learn's NaN/infinity error if ``a`` has a non-finite value."""
+    a = np.asarray(a)
+    if a.dtype.kind != "f":
+        return
+    finite = np.isfinite(a)
+    if finite.all():
+        return
+    prefix = f"Input {input_name} contains" if input_name else "Input contains"
+    if np.isnan(a[~finite]).any():
+        raise ValueError(f"{prefix} NaN.")
+    raise ValueError(f"{prefix} infinity or a value too large for {a.dtype!r}.")
+
+
+def check_weight_stats(w, weight_sum: float, weight_min: float) -> None:
+    """Errors for sample weights, given their sum and minimum (from a kernel)."""
+    if w is None:
+        return
+    if not (np.isfinite(weight_sum) and np.isfinite(weight_min)):
+        raise_if_not_finite(w, "sample_weight")
+    if weight_min < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+    if weight_sum == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")

@@ -1,0 +1,429 @@
+"""Drop-in replacements for scikit-learn's regression metrics and ``log_loss``.
+
+Signatures, defaults, results and errors follow scikit-learn 1.9.  One
+deliberate difference: negative ``sample_weight`` values raise ``ValueError``
+(scikit-learn silently accepts them in metrics).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._losses import absolute_error, log_loss as _log_loss_kernels, squared_error
+from ._validation import (
+    InvalidParameterError,
+    as_float_array,
+    as_label_array,
+    as_sample_weight,
+    check_array_like,
+    check_consistent_length,
+    check_weight_stats,
+    raise_if_not_finite,
+)
+
+__all__ = [
+    "mean_squared_error",
+    "root_mean_squared_error",
+    "mean_absolute_error",
+    "log_loss",
+]
+
+_MULTIOUTPUT = ("raw_values", "uniform_average")
+
+
+# -- regression metrics ---------------------------------------------------------
+
+
+def _result_dtype(*arrays):
+    """The float dtype scikit-learn computes in (for ``raw_values`` output)."""
+    floats = [a.dtype for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
+def _check_multioutput(multioutput, func_name, n_outputs):
+    if isinstance(multioutput, str):
+        if multioutput not in _MULTIOUTPUT:
+            raise InvalidParameterError(
+                f"The 'multioutput' parameter of {func_name} must be a str among "
+                f"{{'raw_values', 'uniform_average'}} or an array-like. Got {multioutput!r} instead."
+            )
+        return multioutput
+    if multioutput is None or not hasattr(multioutput, "__len__"):
+        raise InvalidParameterError(
+            f"The 'multioutput' parameter of {func_name} must be a str among "
+            f"{{'raw_values', 'uniform_average'}} or an array-like. Got {multioutput!r} instead."
+        )
+    weights = as_float_array(multioutput, max_ndim=1, name="multioutput")
+    raise_if_not_finite(weights)
+    if n_outputs == 1:
+        raise ValueError("Custom weights are useful only in multi-output cases.")
+    if weights.shape[0] != n_outputs:
+        raise ValueError(
+            f"There must be equally many custom weights ({weights.shape[0]}) as outputs "
+            f"({n_outputs})."
+        )
+    return weights.astype(np.float64)
+
+
+def _average_outputs(errors, multioutput, dtype):
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            return errors.astype(dtype)
+        return float(errors.mean())
+    total = multioutput.sum()
+    if total == 0:
+        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+    return float((errors * multioutput).sum() / total)
+
+
+def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multioutput):
+    """Validated per-output weighted mean errors (float64) and the output weights."""
+    check_array_like(y_true, "y_true", func_name)
+    check_array_like(y_pred, "y_pred", func_name)
+    check_array_like(sample_weight, "sample_weight", func_name, allow_none=True)
+    if isinstance(multioutput, str) or not hasattr(multioutput, "__len__"):
+        if not (isinstance(multioutput, str) and multioutput in _MULTIOUTPUT):
+            _check_multioutput(multioutput, func_name, 0)  # raises scikit-learn's error
+    check_consistent_length(y_true, y_pred, sample_weight)
+    y = as_float_array(y_true, name="y_true")
+    p = as_float_array(y_pred, name="y_pred")
+    w = as_sample_weight(sample_weight, y.shape[0])
+    y2 = y.reshape(y.shape[0], -1)
+    p2 = p.reshape(p.shape[0], -1)
+    if y2.shape[1] != p2.shape[1]:
+        raise ValueError(
+            f"y_true and y_pred have different number of output ({y2.shape[1]}!={p2.shape[1]})"
+        )
+    weights = _check_multioutput(multioutput, func_name, y2.shape[1])
+    sums, wsum, wmin = kernels.metric_sums(y2.size, y2, p2, w)
+    if not (np.isfinite(sums).all() and np.isfinite(wsum)):
+        raise_if_not_finite(y)
+        raise_if_not_finite(p)
+        if w is not None:
+            raise_if_not_finite(w, "sample_weight")
+    check_weight_stats(w, wsum, wmin)
+    dtype = _result_dtype(y_true, y_pred, sample_weight)
+    return np.asarray(sums, dtype=np.float64) / wsum, weights, dtype
+
+
+def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+    """Mean squared error regression loss (drop-in for scikit-learn's).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+default='uniform_average'
+        How to aggregate the errors of several outputs.
+
+    Returns
+    -------
+    float or ndarray of floats
+
+    Examples
+    --------
+    >>> from fastloss import mean_squared_error
+    >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.375
+    """
+    errors, weights, dtype = _per_output_errors(
+        squared_error.KERNELS, "mean_squared_error", y_true, y_pred, sample_weight, multioutput
+    )
+    return _average_outputs(errors, weights, dtype)
+
+
+def root_mean_squared_error(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Root mean squared error regression loss (drop-in for scikit-learn's).
+
+    Parameters are those of :func:`mean_squared_error`; with several outputs
+    the square root is taken per output before averaging.
+
+    Examples
+    --------
+    >>> from fastloss import root_mean_squared_error
+    >>> root_mean_squared_error([90.0], [70.0])
+    20.0
+    """
+    errors, weights, dtype = _per_output_errors(
+        squared_error.KERNELS,
+        "root_mean_squared_error",
+        y_true,
+        y_pred,
+        sample_weight,
+        multioutput,
+    )
+    return _average_outputs(np.sqrt(errors), weights, dtype)
+
+
+def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
+    """Mean absolute error regression loss (drop-in for scikit-learn's).
+
+    Parameters are those of :func:`mean_squared_error`.
+
+    Examples
+    --------
+    >>> from fastloss import mean_absolute_error
+    >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.5
+    """
+    errors, weights, dtype = _per_output_errors(
+        absolute_error.KERNELS, "mean_absolute_error", y_true, y_pred, sample_weight, multioutput
+    )
+    return _average_outputs(errors, weights, dtype)
+
+
+# -- log loss -------------------------------------------------------------------
+
+
+def _check_proba_values(p):
+    """scikit-learn's checks on predicted probabilities, in its order (slow path)."""
+    raise_if_not_finite(p)
+    if p.max() > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
+    if p.min() < 0:
+        raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
+
+
+def _check_labels_values(y):
+    """scikit-learn's checks on label values that no fast path covers (slow path)."""
+    if y.dtype.kind == "f":
+        raise_if_not_finite(y, "y")
+        if np.any(y != np.floor(y)):
+            raise ValueError(
+                f"Unknown label type: continuous. log_loss needs discrete class labels in "
+                f"y_true, got values such as {y[y != np.floor(y)][:3].tolist()}."
+            )
+
+
+def _class_count_error(classes, n_columns, labels_given, display):
+    if labels_given:
+        raise ValueError(
+            "The number of classes in labels is different from that in y_prob. "
+            f"Classes found in labels: {display(classes)}"
+        )
+    raise ValueError(
+        f"y_true and y_prob contain different number of classes: {len(classes)} vs "
+        f"{n_columns}. Please provide the true labels explicitly through the labels "
+        f"argument. Classes found in y_true: {display(classes)}"
+    )
+
+
+def _label_setup(labels, n_columns):
+    """Sorted classes from ``labels`` (None when not given), with scikit-learn's warning."""
+    if labels is None:
+        return None
+    raw_labels = np.asarray(labels)
+    classes = np.unique(raw_labels)
+    if not (classes.shape == raw_labels.shape and np.all(classes == raw_labels)):
+        warnings.warn(
+            f"Labels passed were {labels}. But this function assumes labels are ordered "
+            f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
+            "that the columns of y_prob correspond to this ordering.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return classes
+
+
+def log_loss(
+    y_true,
+    y_proba=None,
+    *,
+    normalize=True,
+    sample_weight=None,
+    labels=None,
+    y_pred="deprecated",
+):
+    r"""Log loss, aka logistic loss or cross-entropy loss (drop-in for scikit-learn's).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth labels (int, float, bool or str).
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities; a 1-D array holds the probability of the
+        positive (greater) class.  Columns follow the sorted labels.  Values
+        are clipped to ``[eps, 1 - eps]``, ``eps`` the dtype's machine epsilon.
+    normalize : bool, default=True
+        Return the mean loss per sample, else the sum.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    labels : array-like, default=None
+        All class labels, when ``y_true`` does not hold every class.
+    y_pred : array-like
+        Deprecated alias of ``y_proba`` (as in scikit-learn 1.9).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastloss import log_loss
+    >>> round(log_loss(["spam", "ham", "ham", "spam"],
+    ...                [[.1, .9], [.9, .1], [.8, .2], [.35, .65]]), 5)
+    0.21616
+    """
+    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
+        if y_proba is not None:
+            raise ValueError(
+                "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
+                "use `y_proba` instead."
+            )
+        warnings.warn(
+            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
+            "in 1.11. Use `y_proba` instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        y_proba = y_pred
+    check_array_like(y_true, "y_true", "log_loss")
+    check_array_like(y_proba, "y_proba", "log_loss")
+    if not isinstance(normalize, (bool, np.bool_)):
+        raise InvalidParameterError(
+            "The 'normalize' parameter of log_loss must be an instance of 'bool' or an "
+            f"instance of 'numpy.bool'. Got {normalize!r} instead."
+        )
+    check_array_like(sample_weight, "sample_weight", "log_loss", allow_none=True)
+    check_array_like(labels, "labels", "log_loss", allow_none=True)
+
+    p = as_float_array(y_proba, name="y_proba")
+    check_consistent_length(p, y_true, sample_weight)
+    w = as_sample_weight(sample_weight, p.shape[0])
+    y = as_label_array(y_true)
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p.reshape(-1)
+    n_columns = 2 if p.ndim == 1 else p.shape[1]
+    eps = float(np.finfo(p.dtype).eps)
+
+    if y.ndim == 2 and y.shape[1] > 1:  # label indicator matrix
+        return _indicator_log_loss(y, p, w, n_columns, eps, normalize)
+    if y.ndim == 2:
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f"y_true must be 1-D class labels, got shape {y.shape}.")
+
+    display = (lambda c: c.astype(bool)) if np.asarray(y_true).dtype.kind == "b" else (lambda c: c)
+    labels_given = labels is not None
+    classes = _label_setup(labels, n_columns)
+    numeric = y.dtype.kind in "iuf"
+    if not numeric:
+        # Strings and objects: encode once, then run on integer codes.
+        found, codes = np.unique(y, return_inverse=True)
+        if classes is None:
+            classes = found
+        else:  # codes into the passed labels; -1 marks values not among them
+            pos = np.minimum(np.searchsorted(classes, found), len(classes) - 1)
+            codes = np.where(classes[pos] == found, pos, -1)[codes]
+        y = np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
+        identity = True
+    elif classes is None:
+        classes = np.arange(n_columns)  # speculate that the labels are 0..k-1
+        identity = True
+    else:
+        identity = bool(np.array_equal(classes, np.arange(len(classes))))
+    speculative = not labels_given and numeric
+
+    def distinct_labels():
+        return found if not numeric else np.unique(y)
+
+    if not speculative and (len(classes) < 2 or len(classes) != n_columns):
+        # Errors are certain; raise the one scikit-learn raises first.
+        _check_proba_values(p)
+        if labels_given:
+            _check_subset(distinct_labels(), classes, labels)
+        _check_class_count(classes, n_columns, labels_given, display)
+
+    result = _run_log_loss(y, p, w, classes, identity, eps)
+    total, wsum, wmin, missing, mask = result[:5]
+    k = len(classes)
+    complete = k <= _log_loss_kernels.MASK_BITS and mask == (1 << k) - 1
+    if missing or not np.isfinite(total) or (speculative and not complete):
+        # Slow path: find the error in scikit-learn's order, or the true classes.
+        _check_proba_values(p)
+        if numeric:
+            _check_labels_values(y)
+        if labels_given:
+            _check_subset(distinct_labels(), classes, labels)
+        if speculative:
+            classes = np.unique(y)
+            identity = bool(np.array_equal(classes, np.arange(len(classes))))
+            _check_class_count(classes, n_columns, labels_given, display)
+        result = _run_log_loss(y, p, w, classes, identity, eps)
+        total, wsum, wmin = result[:3]
+    if w is not None and not np.isfinite(wsum):
+        raise_if_not_finite(w, "sample_weight")
+    check_weight_stats(w, wsum, wmin)
+    if len(result) > 5 and result[5]:
+        warnings.warn(
+            "The y_prob values do not sum to one. Make sure to pass probabilities.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return float(total / wsum) if normalize else float(total)
+
+
+def _check_class_count(classes, n_columns, labels_given, display):
+    if len(classes) == 1:
+        _single_class_error(classes, labels_given, display)
+    if len(classes) != n_columns:
+        _class_count_error(classes, n_columns, labels_given, display)
+
+
+def _single_class_error(classes, labels_given, display):
+    if labels_given:
+        raise ValueError(
+            f"The labels array needs to contain at least two labels, got {display(classes)}."
+        )
+    raise ValueError(
+        f"y_true contains only one label ({display(classes)[0]}). Please provide the list "
+        "of all expected class labels explicitly through the labels argument."
+    )
+
+
+def _check_subset(found, classes, labels):
+    undeclared = set(found.tolist()) - set(np.asarray(classes).tolist())
+    if undeclared:
+        raise ValueError(
+            f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
+        )
+
+
+def _run_log_loss(y, p, w, classes, identity, eps):
+    if identity:  # only the number of classes matters
+        classes = np.arange(len(classes), dtype=y.dtype)
+    else:
+        common = np.result_type(y.dtype, classes.dtype)
+        y = y if y.dtype == common else y.astype(common)
+        classes = np.ascontiguousarray(classes, dtype=common)
+    if p.ndim == 1:
+        return _log_loss_kernels.KERNELS.binary(p.size, y, p, w, classes, identity, eps)
+    tol = float(np.sqrt(eps)) + 1e-8  # scikit-learn's isclose(sum, 1, rtol=sqrt(eps))
+    return _log_loss_kernels.KERNELS.multiclass(p.size, y, p, w, classes, identity, eps, tol)
+
+
+def _indicator_log_loss(y, p, w, n_columns, eps, normalize):
+    """Log loss against a label indicator matrix (NumPy only: a rare input)."""
+    _check_proba_values(p)
+    t = y.astype(np.float64)
+    if t.shape[1] != n_columns:
+        _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
+    pf = p.astype(np.float64).reshape(p.shape[0], -1)
+    if pf.shape[1] == 1:
+        pf = np.hstack([1 - pf, pf])
+    values = -(t * np.log(np.clip(pf, eps, 1 - eps))).sum(axis=1)
+    if w is None:
+        total, wsum, wmin = values.sum(), float(len(values)), 1.0
+    else:
+        total, wsum, wmin = (w * values).sum(), w.sum(), w.min()
+    check_weight_stats(w, wsum, wmin)
+    return float(total / wsum) if normalize else float(total)

@@ -1,0 +1,126 @@
+"""Backend switching, the NumPy fallback and cheap imports."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import fastloss
+
+
+def run_python(code, **env):
+    """Run ``code`` in a fresh interpreter; return its stdout (fails on error)."""
+    full_env = {**os.environ, **env}
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_set_and_use_backend():
+    start = fastloss.get_backend()
+    with fastloss.use_backend("numpy"):
+        assert fastloss.get_backend() == "numpy"
+        with fastloss.use_backend("numba"):
+            assert fastloss.get_backend() == "numba"
+        assert fastloss.get_backend() == "numpy"
+    assert fastloss.get_backend() == start
+    try:
+        fastloss.set_backend("numpy")
+        assert fastloss.get_backend() == "numpy"
+    finally:
+        fastloss.set_backend("numba")
+    assert fastloss.get_backend() == "numba"
+
+
+@pytest.mark.parametrize("bad", ["cuda", "", None, 3])
+def test_unknown_backend_rejected(bad):
+    with pytest.raises(ValueError, match="Unknown fastloss backend"):
+        fastloss.set_backend(bad)
+    with pytest.raises(ValueError, match="Unknown fastloss backend"):
+        with fastloss.use_backend(bad):
+            pass
+
+
+def test_use_backend_is_local_to_its_thread():
+    seen = {}
+    with fastloss.use_backend("numpy"):
+        thread = threading.Thread(target=lambda: seen.setdefault("other", fastloss.get_backend()))
+        thread.start()
+        thread.join()
+        assert fastloss.get_backend() == "numpy"
+    assert seen["other"] == "numba"
+
+
+def test_environment_variable_sets_default():
+    out = run_python("import fastloss; print(fastloss.get_backend())", FASTLOSS_BACKEND="numpy")
+    assert out == "numpy"
+    out = run_python("import fastloss; print(fastloss.get_backend())", FASTLOSS_BACKEND="NUMBA")
+    assert out == "numba"
+
+
+def test_works_without_numba():
+    out = run_python(
+        """
+        import sys, warnings
+        sys.modules["numba"] = None  # makes "import numba" fail
+        import numpy as np
+        import fastloss
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            backend = fastloss.get_backend()
+        assert backend == "numpy", backend
+        assert any("NumPy backend" in str(w.message) for w in caught)
+        rng = np.random.default_rng(0)
+        y, p = rng.normal(size=100), rng.normal(size=100)
+        from sklearn.metrics import mean_squared_error, log_loss
+        assert abs(fastloss.mean_squared_error(y, p) - mean_squared_error(y, p)) < 1e-12
+        yb, pb = rng.integers(0, 2, 100), rng.uniform(size=100)
+        assert abs(fastloss.log_loss(yb, pb) - log_loss(yb, pb)) < 1e-12
+        value, grad = fastloss.CrossEntropy().loss_gradient([0, 1], [[0.0, 1.0], [2.0, 0.0]])
+        print("ok", "numba" in sys.modules and sys.modules["numba"] is not None)
+        """
+    )
+    assert out == "ok False"
+
+
+def test_import_is_light():
+    out = run_python(
+        """
+        import sys
+        import fastloss
+        heavy = [m for m in ("sklearn", "numba", "llvmlite", "scipy") if m in sys.modules]
+        print(heavy)
+        """
+    )
+    assert out == "[]"
+
+
+def test_backends_agree_on_random_inputs(rng):
+    y = rng.normal(size=(5000, 3))
+    p = rng.normal(size=(5000, 3))
+    labels = rng.integers(0, 3, size=5000)
+    results = {}
+    for name in ("numba", "numpy"):
+        with fastloss.use_backend(name):
+            results[name] = (
+                fastloss.mean_squared_error(y, p, multioutput="raw_values"),
+                fastloss.mean_absolute_error(y, p, multioutput="raw_values"),
+                fastloss.CrossEntropy().loss_gradient(labels, p)[0],
+            )
+    for a, b in zip(results["numba"], results["numpy"]):
+        np.testing.assert_allclose(a, b, rtol=1e-13)
+
+
+def test_cli_info():
+    out = run_python("from fastloss.cli import main; main(['info'])")
+    assert "fastloss" in out and "backend numba" in out

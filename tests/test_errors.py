@@ -1,0 +1,135 @@
+"""Bad input raises scikit-learn's error type with scikit-learn's message."""
+
+import re
+
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+
+import fastloss
+
+REGRESSION = ["mean_squared_error", "root_mean_squared_error", "mean_absolute_error"]
+
+REGRESSION_CASES = {
+    "nan_pred": (([1.0, 2.0], [np.nan, 1.0]), {}),
+    "nan_true": (([np.nan, 2.0], [1.0, 1.0]), {}),
+    "inf_pred": (([1.0, 2.0], [np.inf, 1.0]), {}),
+    "neginf_true_2d": (([[1.0, -np.inf], [1.0, 2.0]], [[1.0, 1.0], [1.0, 2.0]]), {}),
+    "float32_inf": ((np.array([1, 2], np.float32), np.array([np.inf, 1], np.float32)), {}),
+    "lengths": (([1.0, 2.0, 3.0], [1.0, 1.0]), {}),
+    "empty": (([], []), {}),
+    "ndim3": ((np.zeros((2, 2, 2)), np.zeros((2, 2, 2))), {}),
+    "strings": ((["a", "b"], [1.0, 2.0]), {}),
+    "objects": ((np.array([1, "a"], dtype=object), [1.0, 2.0]), {}),
+    "complex": ((np.array([1 + 1j, 2]), [1.0, 2.0]), {}),
+    "outputs": (([[1.0, 2.0], [1, 2]], [[1.0], [1]]), {}),
+    "multioutput_weights_one_output": (([1.0, 2.0], [1.0, 2.0]), {"multioutput": [0.5, 0.5]}),
+    "multioutput_weights_length": (
+        ([[1.0, 2.0], [1, 2]], [[1.0, 2.0], [1, 2]]),
+        {"multioutput": [0.5, 0.5, 1]},
+    ),
+    "multioutput_weights_sum_zero": (
+        ([[1.0, 2.0], [1, 2]], [[1.0, 3.0], [1, 2]]),
+        {"multioutput": [1.0, -1.0]},
+    ),
+    "sample_weight_length": (([1.0, 2.0], [1.0, 2.0]), {"sample_weight": [1.0]}),
+    "sample_weight_2d": (([1.0, 2.0], [1.0, 3.0]), {"sample_weight": [[1.0, 1.0]]}),
+    "sample_weight_zeros": (([1.0, 2.0], [1.0, 3.0]), {"sample_weight": [0.0, 0.0]}),
+    "sample_weight_nan": (([1.0, 2.0], [1.0, 3.0]), {"sample_weight": [np.nan, 1.0]}),
+    "sample_weight_scalar": (([1.0, 2.0], [1.0, 3.0]), {"sample_weight": 2.0}),
+    "scalar_input": ((1.0, 2.0), {}),
+    "none_input": ((None, [1.0]), {}),
+    "string_input": (("abc", [1.0, 2.0, 3.0]), {}),
+    "multioutput_none": (([1.0, 2.0], [1.0, 2.0]), {"multioutput": None}),
+}
+
+LOG_LOSS_CASES = {
+    "one_label": (([1, 1, 1], [0.2, 0.7, 0.9]), {}),
+    "three_labels_binary_proba": (([0, 1, 2], [0.2, 0.7, 0.9]), {}),
+    "greater_than_one": (([0, 1, 1], [0.2, 1.7, 0.9]), {}),
+    "lower_than_zero": (([0, 1, 1], [0.2, -0.7, 0.9]), {}),
+    "nan_proba": (([0, 1, 1], [0.2, np.nan, 0.9]), {}),
+    "inf_proba": (([0, 1, 1], [0.2, np.inf, 0.9]), {}),
+    "nan_label": (([0, np.nan, 1], [0.2, 0.3, 0.9]), {}),
+    "label_not_in_labels": (
+        ([0, 1, 2], [[0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]),
+        {"labels": [0, 1]},
+    ),
+    "labels_count": (([0, 1, 1], [[0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]), {"labels": [0, 1, 2]}),
+    "labels_one": (([0, 0, 0], [[0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]), {"labels": [0]}),
+    "classes_vs_columns": (([0, 1, 2], [[0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]), {}),
+    "string_classes_vs_columns": (
+        (["a", "b", "c"], [[0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]),
+        {},
+    ),
+    "missing_class_in_y": (([0, 2, 2], [[0.2, 0.7, 0.1], [0.3, 0.6, 0.1], [0.5, 0.4, 0.1]]), {}),
+    "lengths": (([0, 1], [0.2, 0.3, 0.4]), {}),
+    "sample_weight_zeros": (([0, 1, 1], [0.2, 0.7, 0.9]), {"sample_weight": [0, 0, 0]}),
+    "sample_weight_length": (([0, 1, 1], [0.2, 0.7, 0.9]), {"sample_weight": [0, 0]}),
+    "sample_weight_nan": (([0, 1, 1], [0.2, 0.7, 0.9]), {"sample_weight": [np.nan, 1, 1]}),
+    "empty": (([], []), {}),
+    "string_proba": (([0, 1], ["a", "b"]), {}),
+    "normalize_string": (([0, 1], [0.1, 0.2]), {"normalize": "yes"}),
+    "proba_3d": (([0, 1], np.zeros((2, 2, 2))), {}),
+    "mixed_label_types": ((np.array([0, "a"], dtype=object), [0.2, 0.3]), {}),
+    "one_label_two_columns": (([1, 1], [[0.2, 0.8], [0.3, 0.7]]), {}),
+    "bool_one_label": (([True, True], [0.2, 0.3]), {}),
+}
+
+
+def _outcome(func, args, kwargs):
+    try:
+        return func(*args, **kwargs), None
+    except Exception as exc:  # noqa: BLE001 - comparing whatever is raised
+        return None, exc
+
+
+def _assert_same_error(ours, theirs):
+    assert theirs is not None, "scikit-learn accepted this input; update the case table"
+    assert ours is not None, f"fastloss accepted input scikit-learn rejects with {theirs!r}"
+    for base in (ValueError, TypeError, ZeroDivisionError):
+        assert isinstance(ours, base) == isinstance(theirs, base), (ours, theirs)
+    # scikit-learn prints a set of options in an arbitrary order: compare as words.
+    normalise = lambda e: sorted(re.findall(r"\w+|[^\w\s]", str(e)))  # noqa: E731
+    assert normalise(ours) == normalise(theirs)
+
+
+#: scikit-learn's root_mean_squared_error skips the multioutput-weight checks and
+#: fails later inside np.average with a TypeError; fastloss raises the ValueError
+#: that scikit-learn's mean_squared_error raises for the same input.
+SKLEARN_RMSE_BUG = {"multioutput_weights_length", "multioutput_weights_one_output"}
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+@pytest.mark.parametrize("case", sorted(REGRESSION_CASES))
+def test_regression_errors_match_sklearn(backend, name, case):
+    args, kwargs = REGRESSION_CASES[case]
+    reference = name
+    if name == "root_mean_squared_error" and case in SKLEARN_RMSE_BUG:
+        reference = "mean_squared_error"
+    _, theirs = _outcome(getattr(skm, reference), args, kwargs)
+    _, ours = _outcome(getattr(fastloss, name), args, kwargs)
+    _assert_same_error(ours, theirs)
+
+
+@pytest.mark.parametrize("case", sorted(LOG_LOSS_CASES))
+def test_log_loss_errors_match_sklearn(backend, case):
+    args, kwargs = LOG_LOSS_CASES[case]
+    _, theirs = _outcome(skm.log_loss, args, kwargs)
+    _, ours = _outcome(fastloss.log_loss, args, kwargs)
+    _assert_same_error(ours, theirs)
+
+
+@pytest.mark.parametrize("name", REGRESSION + ["log_loss"])
+def test_negative_sample_weight_rejected(backend, name):
+    """The one deliberate difference from scikit-learn: negative weights are an error."""
+    y, p = ([0, 1, 1], [0.2, 0.7, 0.9])
+    with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
+        getattr(fastloss, name)(y, p, sample_weight=[1.0, -0.5, 1.0])
+
+
+def test_continuous_labels_rejected(backend):
+    with pytest.raises(ValueError, match="Unknown label type"):
+        fastloss.log_loss([0.5, 1.5, 1.5], [0.2, 0.3, 0.9])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        skm.log_loss([0.5, 1.5, 1.5], [0.2, 0.3, 0.9])

@@ -1,0 +1,267 @@
+"""Fused loss objects: values and gradients against float64 references."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import expit, log_expit, logsumexp
+from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss, HalfSquaredError
+
+import fastloss
+from conftest import assert_close
+
+
+def ref_squared(y, raw):
+    d = raw - y
+    return d**2, 2 * d
+
+
+def ref_absolute(y, raw):
+    d = raw - y
+    return np.abs(d), np.sign(d)
+
+
+def ref_binary(y, raw):
+    # -[y log(sigmoid(raw)) + (1 - y) log(1 - sigmoid(raw))], via SciPy's accurate log_expit
+    return -(y * log_expit(raw) + (1 - y) * log_expit(-raw)), expit(raw) - y
+
+
+def ref_softmax(y, raw):
+    n, k = raw.shape
+    lse = logsumexp(raw, axis=1)
+    grad = np.exp(raw - lse[:, None])
+    grad[np.arange(n), y] -= 1.0
+    return lse - raw[np.arange(n), y], grad
+
+
+LOSSES = {
+    "squared": (fastloss.MeanSquaredError, ref_squared),
+    "absolute": (fastloss.MeanAbsoluteError, ref_absolute),
+    "binary": (fastloss.BinaryCrossEntropy, ref_binary),
+    "softmax": (fastloss.CrossEntropy, ref_softmax),
+}
+
+
+def make_case(name, n, rng, k=4, scale=1.0, dtype=np.float64):
+    if name == "softmax":
+        raw = rng.normal(size=(n, k)) * scale
+        y = rng.integers(0, k, size=n)
+    elif name == "binary":
+        raw = rng.normal(size=n) * scale
+        y = rng.uniform(size=n) if rng.uniform() < 0.3 else rng.integers(0, 2, size=n) * 1.0
+    else:
+        raw = rng.normal(size=n) * scale
+        y = raw + rng.normal(size=n)
+    return y, raw.astype(dtype)
+
+
+def grad_atol(n, w=None):
+    """Absolute tolerance for gradients: ``p - 1`` near ``p = 1`` cancels, so an
+    entry carries an absolute rounding error of a few ulps of its scale w_i / sum(w)."""
+    return 1e-14 * (1.0 / n if w is None else np.max(w) / np.sum(w))
+
+
+def reference(name, y, raw, w):
+    values, slopes = LOSSES[name][1](y, raw.astype(np.float64))
+    w = np.ones(len(values)) if w is None else w
+    grad = slopes * (w / w.sum()).reshape((-1,) + (1,) * (slopes.ndim - 1))
+    return (w * values).sum() / w.sum(), grad
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@given(
+    n=st.integers(1, 500),
+    seed=st.integers(0, 2**32 - 1),
+    weighted=st.booleans(),
+    scale=st.sampled_from([0.1, 1.0, 30.0]),
+)
+def test_loss_and_gradient_match_reference(backend, name, n, seed, weighted, scale):
+    rng = np.random.default_rng(seed)
+    y, raw = make_case(name, n, rng, scale=scale)
+    w = rng.uniform(0, 2, size=n) if weighted else None
+    loss = LOSSES[name][0]()
+    expected_loss, expected_grad = reference(name, y, raw, w)
+    value, grad = loss.loss_gradient(y, raw, sample_weight=w)
+    assert_close(value, expected_loss, rtol=1e-12)
+    assert_close(grad, expected_grad, rtol=1e-12, atol=grad_atol(len(y), w))
+    assert_close(loss.loss(y, raw, sample_weight=w), expected_loss, rtol=1e-12)
+    assert_close(
+        loss.gradient(y, raw, sample_weight=w), expected_grad, rtol=1e-12,
+        atol=grad_atol(len(y), w),
+    )
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_large_inputs_parallel_path(backend, name, rng):
+    n = 150_001
+    y, raw = make_case(name, n, rng, k=10)
+    w = rng.uniform(0, 2, size=n)
+    value, grad = LOSSES[name][0]().loss_gradient(y, raw, sample_weight=w)
+    expected_loss, expected_grad = reference(name, y, raw, w)
+    assert_close(value, expected_loss, rtol=1e-12)
+    assert_close(grad, expected_grad, rtol=1e-12, atol=grad_atol(len(y), w))
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_gradient_matches_central_differences(backend, name, rng):
+    n = 12
+    y, raw = make_case(name, n, rng, k=3)
+    if name == "absolute":
+        raw = y + np.where(rng.uniform(size=n) < 0.5, -1, 1) * rng.uniform(0.5, 1, size=n)
+    w = rng.uniform(0.5, 2, size=n)
+    loss = LOSSES[name][0]()
+    grad = loss.gradient(y, raw, sample_weight=w)
+    h = 1e-6
+    numeric = np.empty_like(raw)
+    for idx in np.ndindex(raw.shape):
+        up, down = raw.copy(), raw.copy()
+        up[idx] += h
+        down[idx] -= h
+        numeric[idx] = (loss.loss(y, up, sample_weight=w) - loss.loss(y, down, sample_weight=w)) / (2 * h)
+    assert_close(grad, numeric, rtol=1e-5, atol=1e-9)
+
+
+def test_same_results_as_sklearn_loss_module(backend, rng):
+    n = 1000
+    y = rng.normal(size=n)
+    raw = rng.normal(size=n)
+    w = rng.uniform(size=n)
+    half = HalfSquaredError()
+    assert_close(
+        fastloss.MeanSquaredError().loss(y, raw, sample_weight=w),
+        2 * half(y, raw, sample_weight=w),
+    )
+    yb = rng.integers(0, 2, size=n).astype(float)
+    assert_close(
+        fastloss.BinaryCrossEntropy().loss(yb, raw, sample_weight=w),
+        HalfBinomialLoss()(yb, raw, sample_weight=w),
+    )
+    raw3 = rng.normal(size=(n, 5))
+    y3 = rng.integers(0, 5, size=n).astype(float)
+    sk_loss, sk_grad = HalfMultinomialLoss(n_classes=5).loss_gradient(y3, raw3, sample_weight=w)
+    value, grad = fastloss.CrossEntropy().loss_gradient(y3, raw3, sample_weight=w)
+    assert_close(value, (sk_loss.sum() / w.sum()))
+    assert_close(grad, sk_grad / w.sum(), atol=grad_atol(n, w))
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("n", [100, 200_000])
+def test_float32_keeps_dtype_and_accuracy(backend, name, n, rng):
+    y, raw = make_case(name, n, rng, dtype=np.float32)
+    value, grad = LOSSES[name][0]().loss_gradient(y, raw)
+    assert grad.dtype == np.float32 and grad.shape == raw.shape
+    expected_loss, expected_grad = reference(name, y, raw, None)
+    assert_close(value, expected_loss, rtol=1e-6)
+    assert_close(grad, expected_grad, rtol=1e-5, atol=1e-6 * np.abs(expected_grad).max())
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_gradient_out_is_filled_in_place(backend, name, rng):
+    y, raw = make_case(name, 50, rng)
+    out = np.empty_like(raw)
+    value, grad = LOSSES[name][0]().loss_gradient(y, raw, gradient_out=out)
+    assert grad is out
+    expected = reference(name, y, raw, None)[1]
+    assert_close(out, expected, atol=grad_atol(len(y)))
+    with pytest.raises(ValueError, match="gradient_out must be"):
+        LOSSES[name][0]().loss_gradient(y, raw, gradient_out=np.empty(raw.shape, np.float32))
+    with pytest.raises(ValueError, match="gradient_out must be"):
+        LOSSES[name][0]().loss_gradient(y, raw, gradient_out=np.empty(raw.size + 1))
+
+
+def test_extreme_logits_are_stable(backend):
+    raw = np.array([-1e4, -800.0, -40.0, 0.0, 40.0, 800.0, 1e4])
+    for y in (np.zeros(7), np.ones(7), np.full(7, 0.25)):
+        value, grad = fastloss.BinaryCrossEntropy().loss_gradient(y, raw)
+        expected_loss, expected_grad = reference("binary", y, raw, None)
+        assert np.isfinite(value) and np.isfinite(grad).all()
+        assert_close(value, expected_loss, rtol=1e-12)
+        assert_close(grad, expected_grad, rtol=1e-12, atol=grad_atol(len(y)))
+    raw2 = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, -1e4], [5e3, 1e4, -3e3]])
+    y2 = np.array([1, 2, 1])
+    value, grad = fastloss.CrossEntropy().loss_gradient(y2, raw2)
+    expected_loss, expected_grad = reference("softmax", y2, raw2, None)
+    assert np.isfinite(value) and np.isfinite(grad).all()
+    assert_close(value, expected_loss, rtol=1e-12)
+    assert_close(grad, expected_grad, rtol=1e-12, atol=grad_atol(len(y2)))
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_inputs_are_not_modified(backend, name, rng):
+    y, raw = make_case(name, 1000, rng)
+    w = rng.uniform(size=1000)
+    before = [a.copy() for a in (y, raw, w)]
+    loss = LOSSES[name][0]()
+    loss.loss_gradient(y, raw, sample_weight=w)
+    loss.loss(y, raw, sample_weight=w)
+    for a, b in zip((y, raw, w), before):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("what", ["nan", "inf"])
+def test_non_finite_raw_prediction_raises(backend, name, what, rng):
+    y, raw = make_case(name, 10, rng)
+    raw[3] = np.nan if what == "nan" else np.inf
+    word = "NaN" if what == "nan" else "infinity"
+    loss = LOSSES[name][0]()
+    with pytest.raises(ValueError, match=f"Input raw_prediction contains {word}"):
+        loss.loss(y, raw)
+    with pytest.raises(ValueError, match=f"Input raw_prediction contains {word}"):
+        loss.loss_gradient(y, raw)
+
+
+@pytest.mark.parametrize(
+    "loss,y,raw,message",
+    [
+        (fastloss.BinaryCrossEntropy(), [0, 1.5], [0.0, 1.0], r"y_true in \[0, 1\]"),
+        (fastloss.BinaryCrossEntropy(), [0, -1], [0.0, 1.0], r"y_true in \[0, 1\]"),
+        (fastloss.CrossEntropy(), [0, 3], [[0.0, 1, 2], [1, 2, 3]], "labels in 0..2"),
+        (fastloss.CrossEntropy(), [0, -1], [[0.0, 1, 2], [1, 2, 3]], "labels in 0..2"),
+        (fastloss.CrossEntropy(), [0, 0.5], [[0.0, 1, 2], [1, 2, 3]], "labels in 0..2"),
+        (fastloss.CrossEntropy(), [0, 1], [0.0, 1.0], "shape"),
+        (fastloss.MeanSquaredError(), [0, 1], [[0.0, 1.0], [1.0, 2.0]], "one raw prediction"),
+        (fastloss.MeanSquaredError(), [0, 1, 2], [0.0, 1.0], "inconsistent numbers of samples"),
+        (fastloss.MeanSquaredError(), [], [], "0 sample"),
+        (fastloss.MeanSquaredError(), [np.nan, 1], [0.0, 1.0], "Input y_true contains NaN"),
+        (fastloss.MeanAbsoluteError(), ["a", "b"], [0.0, 1.0], "could not convert"),
+    ],
+)
+def test_invalid_targets_raise(backend, loss, y, raw, message):
+    with pytest.raises(ValueError, match=message):
+        loss.loss_gradient(y, raw)
+    with pytest.raises(ValueError, match=message):
+        loss.loss(y, raw)
+
+
+def test_cross_entropy_rejects_string_labels(backend):
+    with pytest.raises(TypeError, match="integer class labels"):
+        fastloss.CrossEntropy().loss(["a", "b"], [[0.0, 1.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize(
+    "weights,message",
+    [
+        ([1.0, -1.0], "Negative values"),
+        ([0.0, 0.0], "at least one non-zero"),
+        ([np.nan, 1.0], "Input sample_weight contains NaN"),
+        ([1.0], "inconsistent numbers of samples"),
+    ],
+)
+def test_bad_sample_weight_raises(backend, name, weights, message, rng):
+    y, raw = make_case(name, 2, rng)
+    loss = LOSSES[name][0]()
+    with pytest.raises(ValueError, match=message):
+        loss.loss(y, raw, sample_weight=weights)
+    with pytest.raises(ValueError, match=message):
+        loss.loss_gradient(y, raw, sample_weight=weights)
+
+
+def test_registry_names():
+    from fastloss.losses import LOSSES as registry
+
+    assert registry["squared_error"] is fastloss.MeanSquaredError
+    assert registry["absolute_error"] is fastloss.MeanAbsoluteError
+    assert registry["log_loss"] is fastloss.BinaryCrossEntropy
+    assert registry["multinomial"] is fastloss.CrossEntropy

@@ -1,0 +1,238 @@
+"""The drop-in metrics give scikit-learn's results, on both backends."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn.metrics as skm
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fastloss
+from conftest import assert_close
+
+REGRESSION = ["mean_squared_error", "root_mean_squared_error", "mean_absolute_error"]
+
+
+@st.composite
+def regression_case(draw):
+    n = draw(st.integers(1, 300))
+    k = draw(st.sampled_from([None, 1, 2, 5]))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    shape = (n,) if k is None else (n, k)
+    scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
+    y = rng.normal(size=shape) * scale
+    p = y + rng.normal(size=shape) * scale
+    if draw(st.booleans()):
+        y = np.round(y)  # integral targets, converted from ints below
+    weights = draw(st.sampled_from([None, "uniform", "ints", "zeros_some"]))
+    if weights == "uniform":
+        w = rng.uniform(0, 3, size=n)
+    elif weights == "ints":
+        w = rng.integers(1, 4, size=n)
+    elif weights == "zeros_some":
+        w = rng.uniform(0, 1, size=n) * (rng.uniform(size=n) > 0.3)
+        w[0] = 1.0
+    else:
+        w = None
+    multioutput = draw(st.sampled_from(["uniform_average", "raw_values", "weights"]))
+    if multioutput == "weights":
+        multioutput = rng.uniform(0.1, 2, size=k) if k and k > 1 else "uniform_average"
+    kind = draw(st.sampled_from(["float64", "int", "list", "pandas"]))
+    if kind == "int":
+        y = y.astype(np.int64)
+    elif kind == "list":
+        y, p = y.tolist(), p.tolist()
+    elif kind == "pandas":
+        y = pd.Series(y) if y.ndim == 1 else pd.DataFrame(y)
+        p = pd.Series(p) if p.ndim == 1 else pd.DataFrame(p)
+    return y, p, w, multioutput
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+@given(case=regression_case())
+def test_regression_matches_sklearn(backend, name, case):
+    y, p, w, multioutput = case
+    ours = getattr(fastloss, name)(y, p, sample_weight=w, multioutput=multioutput)
+    theirs = getattr(skm, name)(y, p, sample_weight=w, multioutput=multioutput)
+    assert type(ours) is type(theirs)
+    if isinstance(theirs, np.ndarray):
+        assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
+    assert_close(ours, theirs, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+def test_regression_float32_against_float64_reference(backend, name, rng):
+    n = 200_000  # large enough for the parallel kernels
+    y = rng.normal(size=(n, 3)).astype(np.float32)
+    p = (y + rng.normal(size=(n, 3))).astype(np.float32)
+    w = rng.uniform(0, 2, size=n).astype(np.float32)
+    ours = getattr(fastloss, name)(y, p, sample_weight=w, multioutput="raw_values")
+    reference = getattr(skm, name)(
+        y.astype(np.float64), p.astype(np.float64), sample_weight=w.astype(np.float64),
+        multioutput="raw_values",
+    )
+    assert ours.dtype == np.float32  # scikit-learn's output dtype for float32 input
+    assert_close(ours, reference, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", REGRESSION)
+@pytest.mark.parametrize("n", [1, 7, 4096, 4097, 100_003])
+def test_regression_sizes_and_layouts(backend, name, n, rng):
+    """Block edges, serial and parallel sizes, and non-contiguous inputs."""
+    y = rng.normal(size=(n, 2))
+    p = rng.normal(size=(n, 2))
+    w = rng.uniform(size=n)
+    f, g = getattr(fastloss, name), getattr(skm, name)
+    assert_close(f(y, p, sample_weight=w), g(y, p, sample_weight=w))
+    assert_close(f(y[:, 1], p[:, 0]), g(y[:, 1], p[:, 0]))
+    assert_close(f(np.asfortranarray(y), p), g(y, p))
+
+
+@st.composite
+def binary_case(draw):
+    n = draw(st.integers(2, 300))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    codes = rng.integers(0, 2, size=n)
+    codes[:2] = [0, 1]
+    label_kind = draw(st.sampled_from(["int01", "int_pm1", "float", "bool", "str", "int12"]))
+    classes = {
+        "int01": np.array([0, 1]),
+        "int_pm1": np.array([-1, 1]),
+        "float": np.array([0.0, 1.0]),
+        "bool": np.array([False, True]),
+        "str": np.array(["cat", "dog"]),
+        "int12": np.array([1, 2]),
+    }[label_kind]
+    y = classes[codes]
+    p = rng.uniform(size=n)
+    extreme = draw(st.sampled_from([None, "zeros_ones", "tiny"]))
+    if extreme == "zeros_ones":
+        p[rng.uniform(size=n) < 0.2] = 0.0
+        p[rng.uniform(size=n) < 0.2] = 1.0
+    elif extreme == "tiny":
+        p = p**30
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    w = rng.uniform(0, 2, size=n) if draw(st.booleans()) else None
+    normalize = draw(st.booleans())
+    return y, p.astype(dtype), w, normalize
+
+
+@given(case=binary_case())
+def test_binary_log_loss_matches_sklearn(backend, case):
+    y, p, w, normalize = case
+    ours = fastloss.log_loss(y, p, sample_weight=w, normalize=normalize)
+    theirs = skm.log_loss(y, p, sample_weight=w, normalize=normalize)
+    # float32 input: scikit-learn computes in float32, fastloss in float64.
+    assert_close(ours, theirs, rtol=1e-12 if p.dtype == np.float64 else 2e-6)
+
+
+@st.composite
+def multiclass_case(draw):
+    k = draw(st.integers(3, 8))
+    n = draw(st.integers(k, 200))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    codes = rng.integers(0, k, size=n)
+    codes[:k] = np.arange(k)
+    label_kind = draw(st.sampled_from(["range", "offset", "str", "float"]))
+    if label_kind == "range":
+        y = codes
+    elif label_kind == "offset":
+        y = codes * 3 - 5
+    elif label_kind == "float":
+        y = codes.astype(np.float64)
+    else:
+        y = np.array([f"class_{c}" for c in range(k)])[codes]
+    p = rng.dirichlet(np.ones(k) * 0.5, size=n)
+    use_labels = draw(st.booleans())
+    labels = np.unique(y) if use_labels else None
+    if use_labels and draw(st.booleans()):
+        # labels may name classes y_true never shows
+        keep = codes != k - 1
+        keep[:k - 1] = True
+        y = y[keep]
+        p = p[keep]
+    w = rng.uniform(0, 2, size=len(y)) if draw(st.booleans()) else None
+    return y, p, w, labels
+
+
+@given(case=multiclass_case())
+def test_multiclass_log_loss_matches_sklearn(backend, case):
+    y, p, w, labels = case
+    ours = fastloss.log_loss(y, p, sample_weight=w, labels=labels)
+    theirs = skm.log_loss(y, p, sample_weight=w, labels=labels)
+    assert_close(ours, theirs, rtol=1e-12)
+
+
+def test_log_loss_large_parallel(backend, rng):
+    n = 300_000
+    y = rng.integers(0, 2, size=n)
+    p = rng.uniform(size=n)
+    assert_close(fastloss.log_loss(y, p), skm.log_loss(y, p))
+    y3 = rng.integers(0, 5, size=n)
+    p3 = rng.dirichlet(np.ones(5), size=n)
+    w = rng.uniform(size=n)
+    assert_close(fastloss.log_loss(y3, p3, sample_weight=w), skm.log_loss(y3, p3, sample_weight=w))
+
+
+def test_log_loss_pandas_and_lists(backend):
+    y = pd.Series(["b", "a", "b", "a"])
+    p = pd.DataFrame({"a": [0.2, 0.7, 0.4, 0.9], "b": [0.8, 0.3, 0.6, 0.1]})
+    assert_close(fastloss.log_loss(y, p), skm.log_loss(y, p))
+    assert_close(fastloss.log_loss([1, 0, 1], [[0.1, 0.9], [0.6, 0.4], [0.5, 0.5]]),
+                 skm.log_loss([1, 0, 1], [[0.1, 0.9], [0.6, 0.4], [0.5, 0.5]]))
+    # (n, 1) probabilities are the positive class, as in scikit-learn
+    assert_close(fastloss.log_loss([0, 1], [[0.2], [0.3]]), skm.log_loss([0, 1], [[0.2], [0.3]]))
+
+
+def test_log_loss_indicator_matrix(backend):
+    y = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1]])
+    p = np.array([[0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]])
+    assert_close(fastloss.log_loss(y, p), skm.log_loss(y, p))
+
+
+def _warning_texts(func, *args, **kwargs):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = func(*args, **kwargs)
+    return value, sorted((w.category.__name__, str(w.message)) for w in caught)
+
+
+@pytest.mark.parametrize(
+    "args,kwargs",
+    [
+        (([0, 1, 2], [[0.2, 0.7, 0.3], [0.3, 0.6, 0.1], [0.5, 0.4, 0.1]]), {}),  # rows != 1
+        (([0, 1, 1], [[0.2, 0.8], [0.3, 0.7], [0.5, 0.5]]), {"labels": [1, 0]}),  # unordered
+        (([0, 1, 1], [0.2, 0.7, 0.9]), {}),  # no warning
+    ],
+)
+def test_log_loss_warnings_match_sklearn(backend, args, kwargs):
+    ours, our_warnings = _warning_texts(fastloss.log_loss, *args, **kwargs)
+    theirs, their_warnings = _warning_texts(skm.log_loss, *args, **kwargs)
+    assert_close(ours, theirs)
+    assert our_warnings == their_warnings
+
+
+def test_log_loss_y_pred_deprecated_alias(backend):
+    with pytest.warns(FutureWarning, match="renamed to `y_proba`"):
+        value = fastloss.log_loss([0, 1], y_pred=[0.3, 0.6])
+    assert_close(value, skm.log_loss([0, 1], [0.3, 0.6]))
+    with pytest.raises(ValueError, match="Cannot use both"):
+        fastloss.log_loss([0, 1], [0.3, 0.6], y_pred=[0.3, 0.6])
+
+
+def test_metrics_do_not_modify_inputs(backend, rng):
+    y = rng.normal(size=(1000, 2))
+    p = rng.normal(size=(1000, 2))
+    w = rng.uniform(size=1000)
+    copies = [a.copy() for a in (y, p, w)]
+    for name in REGRESSION:
+        getattr(fastloss, name)(y, p, sample_weight=w)
+    yb = rng.integers(0, 2, size=1000)
+    pb = rng.uniform(size=1000)
+    yb0, pb0 = yb.copy(), pb.copy()
+    fastloss.log_loss(yb, pb, sample_weight=w)
+    for a, b in zip((y, p, w, yb, pb), copies + [yb0, pb0]):
+        np.testing.assert_array_equal(a, b)
