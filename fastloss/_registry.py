@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ._config import get_backend
 
 __all__ = ["Kernel", "LOSSES", "register_loss"]
@@ -24,7 +26,10 @@ class Kernel:
     def __call__(self, size, *args):
         if get_backend() == "numba":
             return self.numba(size, *args)
-        return self.numpy(*args)
+        # NaN/inf in the inputs are reported as errors by the caller; NumPy's
+        # RuntimeWarnings on the way there would only be noise (Numba has none).
+        with np.errstate(all="ignore"):
+            return self.numpy(*args)
 
 
 #: Loss name (as the estimators spell it) -> fused loss class.

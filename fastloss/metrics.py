@@ -7,6 +7,7 @@ deliberate difference: negative ``sample_weight`` values raise ``ValueError``
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -67,11 +68,11 @@ def _check_multioutput(multioutput, func_name, n_outputs):
     return weights.astype(np.float64)
 
 
-def _average_outputs(errors, multioutput, dtype):
+def _average_outputs(errors, multioutput, inputs):
     if isinstance(multioutput, str):
         if multioutput == "raw_values":
-            return errors.astype(dtype)
-        return float(errors.mean())
+            return errors.astype(_result_dtype(*inputs))
+        return float(errors[0]) if errors.shape[0] == 1 else float(errors.mean())
     total = multioutput.sum()
     if total == 0:
         raise ZeroDivisionError("Weights sum to zero, can't be normalized")
@@ -79,7 +80,7 @@ def _average_outputs(errors, multioutput, dtype):
 
 
 def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multioutput):
-    """Validated per-output weighted mean errors (float64) and the output weights."""
+    """Per-output weighted mean errors (float64 array) and the validated output weights."""
     check_array_like(y_true, "y_true", func_name)
     check_array_like(y_pred, "y_pred", func_name)
     check_array_like(sample_weight, "sample_weight", func_name, allow_none=True)
@@ -98,14 +99,14 @@ def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multio
         )
     weights = _check_multioutput(multioutput, func_name, y2.shape[1])
     sums, wsum, wmin = kernels.metric_sums(y2.size, y2, p2, w)
-    if not (np.isfinite(sums).all() and np.isfinite(wsum)):
+    if not math.isfinite((sums[0] if sums.shape[0] == 1 else sums.sum()) + wsum):
+        # Slow path: NaN/inf in an input (or a genuine overflow, returned as inf).
         raise_if_not_finite(y)
         raise_if_not_finite(p)
         if w is not None:
             raise_if_not_finite(w, "sample_weight")
     check_weight_stats(w, wsum, wmin)
-    dtype = _result_dtype(y_true, y_pred, sample_weight)
-    return np.asarray(sums, dtype=np.float64) / wsum, weights, dtype
+    return sums / wsum, weights
 
 
 def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -133,10 +134,10 @@ default='uniform_average'
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
-    errors, weights, dtype = _per_output_errors(
+    errors, weights = _per_output_errors(
         squared_error.KERNELS, "mean_squared_error", y_true, y_pred, sample_weight, multioutput
     )
-    return _average_outputs(errors, weights, dtype)
+    return _average_outputs(errors, weights, (y_true, y_pred, sample_weight))
 
 
 def root_mean_squared_error(
@@ -153,7 +154,7 @@ def root_mean_squared_error(
     >>> root_mean_squared_error([90.0], [70.0])
     20.0
     """
-    errors, weights, dtype = _per_output_errors(
+    errors, weights = _per_output_errors(
         squared_error.KERNELS,
         "root_mean_squared_error",
         y_true,
@@ -161,7 +162,7 @@ def root_mean_squared_error(
         sample_weight,
         multioutput,
     )
-    return _average_outputs(np.sqrt(errors), weights, dtype)
+    return _average_outputs(np.sqrt(errors), weights, (y_true, y_pred, sample_weight))
 
 
 def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -175,10 +176,10 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
-    errors, weights, dtype = _per_output_errors(
+    errors, weights = _per_output_errors(
         absolute_error.KERNELS, "mean_absolute_error", y_true, y_pred, sample_weight, multioutput
     )
-    return _average_outputs(errors, weights, dtype)
+    return _average_outputs(errors, weights, (y_true, y_pred, sample_weight))
 
 
 # -- log loss -------------------------------------------------------------------
