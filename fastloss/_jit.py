@@ -34,16 +34,17 @@ def prange(*args):
     return range(*args)
 
 
-_registry: list = []
+#: Lazy objects not built yet (modules imported later add to it).
+_pending: list = []
 _lock = threading.RLock()
-_materialised = False
 _numba_error: Exception | None = None
+_numba_ok = False
 
 
 def numba_available() -> bool:
     """Whether Numba can be imported (the answer is computed once)."""
-    global _numba_error
-    if _materialised:
+    global _numba_error, _numba_ok
+    if _numba_ok:
         return True
     if _numba_error is not None:
         return False
@@ -52,6 +53,7 @@ def numba_available() -> bool:
     except Exception as exc:  # ImportError, or a broken llvmlite install
         _numba_error = exc
         return False
+    _numba_ok = True
     return True
 
 
@@ -66,7 +68,7 @@ class _Lazy:
         self.__doc__ = func.__doc__
         self.__module__ = func.__module__
         with _lock:
-            _registry.append(self)
+            _pending.append(self)
 
     def _build(self, numba):  # pragma: no cover - overridden
         raise NotImplementedError
@@ -74,6 +76,8 @@ class _Lazy:
 
 class LazyHelper(_Lazy):
     """A scalar helper called from kernels (never from Python directly)."""
+
+    dispatcher = None
 
     def _build(self, numba):
         self.dispatcher = numba.njit(cache=True, inline="always", **self.options)(self.py_func)
@@ -91,6 +95,7 @@ class LazyKernel(_Lazy):
         self.parallel = parallel
         self.serial_dispatcher = None
         self.parallel_dispatcher = None
+        self.ready = False  # set once built *and* its globals rebound
 
     def _build(self, numba):
         opts = dict(self.options)
@@ -104,7 +109,7 @@ class LazyKernel(_Lazy):
 
     def dispatcher(self, size: int):
         """The compiled variant to use for an input of ``size`` elements."""
-        if self.serial_dispatcher is None:
+        if not self.ready:
             _materialise()
         if size >= PARALLEL_MIN_SIZE:
             return self.parallel_dispatcher
@@ -184,23 +189,33 @@ def jit(
 
 
 def _materialise():
-    """Build dispatchers for every lazy object and rebind module globals."""
-    global _materialised
+    """Build dispatchers for every pending lazy object and rebind module globals.
+
+    Runs on the first kernel call, and again whenever a module imported since
+    then has added lazy objects.
+    """
     with _lock:
-        if _materialised:
+        if not _pending:
             return
         import numba
 
         # Helpers first: kernels' globals must point at helper dispatchers
         # before any kernel is typed.
-        items = sorted(_registry, key=lambda obj: not isinstance(obj, LazyHelper))
+        items = sorted(_pending, key=lambda obj: not isinstance(obj, LazyHelper))
         for obj in items:
             obj._build(numba)
         for obj in items:
-            namespace = obj.py_func.__globals__
-            for name, value in list(namespace.items()):
-                if isinstance(value, LazyHelper):
-                    namespace[name] = value.dispatcher
-                elif value is prange:
-                    namespace[name] = numba.prange
-        _materialised = True
+            _rebind(obj.py_func.__globals__, numba)
+        for obj in items:
+            obj.ready = True
+        _pending.clear()
+
+
+def _rebind(namespace, numba):
+    for name, value in list(namespace.items()):
+        if isinstance(value, LazyHelper):
+            if value.dispatcher is None:  # pragma: no cover - built above
+                raise RuntimeError(f"helper {name} was not built")
+            namespace[name] = value.dispatcher
+        elif value is prange:
+            namespace[name] = numba.prange

@@ -124,3 +124,39 @@ def test_backends_agree_on_random_inputs(rng):
 def test_cli_info():
     out = run_python("from fastloss.cli import main; main(['info'])")
     assert "fastloss" in out and "backend numba" in out
+
+
+def test_kernels_defined_after_first_compilation_still_build(tmp_path):
+    """A module imported after kernels first ran (e.g. a plug-in loss) compiles too."""
+    module = tmp_path / "late_kernels.py"
+    module.write_text(textwrap.dedent(
+        """
+        import numpy as np
+        from fastloss._jit import jit, prange
+        from fastloss._mathfn import log_pos
+
+        @jit(parallel=True)
+        def sum_of_logs(x):
+            total = 0.0
+            for i in prange(x.shape[0]):
+                total += log_pos(x[i])
+            return total
+        """
+    ))
+    out = run_python(
+        f"""
+        import sys
+        import numpy as np
+        import fastloss
+        fastloss.mean_squared_error([1.0, 2.0], [1.0, 3.0])   # builds the first kernels
+        sys.path.insert(0, {str(tmp_path)!r})
+        import late_kernels
+        x = np.linspace(0.5, 2.0, 100_000)
+        small, large = late_kernels.sum_of_logs(10, x[:10]), late_kernels.sum_of_logs(x.size, x)
+        assert abs(large - np.log(x).sum()) < 1e-9 * abs(np.log(x).sum()), large
+        assert abs(small - np.log(x[:10]).sum()) < 1e-12, small
+        print("ok")
+        """,
+        NUMBA_CACHE_DIR=str(tmp_path / "cache"),
+    )
+    assert out == "ok"

@@ -1,0 +1,109 @@
+"""The fastloss command line: info, bench, and its errors."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from fastloss import benchmark
+
+
+def fastloss_cli(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "fastloss", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_info():
+    result = fastloss_cli("info")
+    assert result.returncode == 0, result.stderr
+    assert "numba" in result.stdout and "backend numba" in result.stdout
+
+
+def test_bench_quick_tiny_sizes_writes_documented_json(tmp_path):
+    path = tmp_path / "bench.json"
+    result = fastloss_cli("bench", "--quick", "--sizes", "100,1000", "--budget", "0.02",
+                          "--json", str(path))
+    assert result.returncode == 0, result.stderr
+    table = result.stdout
+    for name in benchmark.WORKLOADS:
+        assert name in table
+    report = json.loads(path.read_text())
+    assert report["schema"] == benchmark.SCHEMA
+    for key in ("cores", "cpu", "numpy", "numba", "sklearn", "fastloss", "threads", "backend"):
+        assert key in report["machine"]
+    expected = benchmark.plan("quick", ("float64",), sizes=(100, 1000))
+    assert len(report["results"]) == len(expected)
+    for entry, case in zip(report["results"], expected):
+        assert (entry["workload"], entry["n"], entry["k"], entry["dtype"]) == (
+            case.workload, case.n, case.k, case.dtype,
+        )
+        seconds = entry["seconds"]
+        assert set(seconds) == set(benchmark.PEERS)
+        for peer in ("fastloss", "fastloss_numpy", "sklearn", "numpy", "floor"):
+            assert seconds[peer] > 0
+        for peer, ratio in entry["speedup"].items():
+            if seconds[peer] is None:
+                assert ratio is None
+            else:
+                assert ratio == pytest.approx(seconds[peer] / seconds["fastloss"])
+        assert entry["floor_fraction"] == pytest.approx(seconds["floor"] / seconds["fastloss"])
+        assert entry["peak_extra_bytes"] >= 0
+
+
+def test_bench_numpy_backend_and_float32():
+    result = fastloss_cli("bench", "--sizes", "100", "--budget", "0.01", "--backend", "numpy",
+                          "--dtype", "float32", "--workload", "mean_squared_error")
+    assert result.returncode == 0, result.stderr
+    assert "backend numpy" in result.stdout
+    assert "float32" in result.stdout and "fastloss_numpy" not in result.stdout
+
+
+def test_bench_plot(tmp_path):
+    path = tmp_path / "bench.png"
+    result = fastloss_cli("bench", "--sizes", "100,1000", "--budget", "0.01",
+                          "--workload", "mean_absolute_error", "--plot", str(path))
+    if importlib.util.find_spec("matplotlib") is None:
+        assert result.returncode != 0
+        assert "--plot needs matplotlib" in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--threads", "0"], "--threads must be between 1 and"),
+        (["--threads", "999"], "--threads must be between 1 and"),
+        (["--sizes", "ten"], "expected comma-separated integers"),
+        (["--sizes", "0"], "expected positive integers"),
+        (["--dtype", "float16"], "invalid choice"),
+        (["--workload", "hinge"], "invalid choice"),
+        (["--backend", "cuda"], "invalid choice"),
+        (["--quick", "--full"], "not allowed with argument"),
+        (["--no-such-flag"], "unrecognized arguments"),
+    ],
+)
+def test_bench_bad_flags_exit_nonzero_with_message(args, message):
+    result = fastloss_cli("bench", *args, timeout=120)
+    assert result.returncode == 2
+    assert message in result.stderr
+
+
+def test_plot_without_matplotlib_says_how_to_get_it():
+    code = (
+        "import sys; sys.modules['matplotlib'] = None\n"
+        "from fastloss import benchmark\n"
+        "try:\n"
+        "    benchmark.plot([], 'x.png')\n"
+        "except RuntimeError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert "--plot needs matplotlib: python -m pip install matplotlib" in result.stdout
