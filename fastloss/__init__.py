@@ -5,6 +5,7 @@ loaded from the on-disk cache), only when a kernel first runs.
 """
 
 from ._config import get_backend, set_backend, use_backend
+from ._warmup import warmup
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError
 from .metrics import log_loss, mean_absolute_error, mean_squared_error, root_mean_squared_error
 
@@ -22,4 +23,5 @@ __all__ = [
     "get_backend",
     "set_backend",
     "use_backend",
+    "warmup",
 ]

@@ -9,12 +9,13 @@ object created so far is materialised: a Numba dispatcher is built for it, and
 each module global that still points at a lazy placeholder (helpers, ``prange``)
 is rebound to the real Numba object, so that Numba's typing sees dispatchers.
 Compilation itself still happens per signature, on demand, and is cached on
-disk (``cache=True``).
+disk (see :mod:`fastloss._cache`).
 """
 
 from __future__ import annotations
 
 import threading
+import types
 
 __all__ = ["jit", "prange", "numba_available", "PARALLEL_MIN_SIZE"]
 
@@ -37,6 +38,8 @@ def prange(*args):
 #: Lazy objects not built yet (modules imported later add to it).
 _pending: list = []
 _lock = threading.RLock()
+#: Held while a parallel kernel runs (see LazyKernel.__call__).
+_parallel_slot = threading.Lock()
 _numba_error: Exception | None = None
 _numba_ok = False
 
@@ -79,8 +82,10 @@ class LazyHelper(_Lazy):
 
     dispatcher = None
 
-    def _build(self, numba):
-        self.dispatcher = numba.njit(cache=True, inline="always", **self.options)(self.py_func)
+    def _build(self, numba, cache):
+        # Inlined into each kernel at Numba IR level, so LLVM can vectorise
+        # the kernel's loops through it (a call would stop that).
+        self.dispatcher = numba.njit(cache=cache, inline="always", **self.options)(self.py_func)
 
     def __call__(self, *args):
         # Pure-Python evaluation, used only when kernels run uncompiled.
@@ -97,26 +102,41 @@ class LazyKernel(_Lazy):
         self.parallel_dispatcher = None
         self.ready = False  # set once built *and* its globals rebound
 
-    def _build(self, numba):
+    def _build(self, numba, cache):
         opts = dict(self.options)
-        self.serial_dispatcher = numba.njit(cache=True, nogil=True, **opts)(self.py_func)
+        serial = numba.njit(cache=cache, nogil=True, **opts)(self.py_func)
+        parallel = serial
         if self.parallel:
-            self.parallel_dispatcher = numba.njit(
-                cache=True, nogil=True, parallel=True, **opts
-            )(self.py_func)
-        else:
-            self.parallel_dispatcher = self.serial_dispatcher
-
-    def dispatcher(self, size: int):
-        """The compiled variant to use for an input of ``size`` elements."""
-        if not self.ready:
-            _materialise()
-        if size >= PARALLEL_MIN_SIZE:
-            return self.parallel_dispatcher
-        return self.serial_dispatcher
+            # Numba's cache key ignores ``parallel=``: under one name the serial
+            # variant could load the parallel machine code.  The parallel
+            # variant is a copy of the function (same code and globals) under
+            # a name of its own, hence a cache entry of its own.
+            func = self.py_func
+            twin = types.FunctionType(
+                func.__code__, func.__globals__, func.__name__, func.__defaults__
+            )
+            twin.__qualname__ = f"{func.__qualname__}_parallel"
+            twin.__module__ = func.__module__
+            parallel = numba.njit(cache=cache, nogil=True, parallel=True, **opts)(twin)
+        self.serial_dispatcher, self.parallel_dispatcher = serial, parallel
 
     def __call__(self, size, *args):
-        return self.dispatcher(size)(*args)
+        """Run the kernel on ``args``; ``size`` (elements) picks serial or parallel.
+
+        One parallel kernel runs at a time: a call made while another thread's
+        parallel kernel runs takes the serial variant instead.  That keeps the
+        cores from being oversubscribed, and it is what makes concurrent calls
+        safe under Numba's ``workqueue`` threading layer, which aborts the
+        process when two threads launch parallel work at once.
+        """
+        if not self.ready:
+            _materialise()
+        if size >= PARALLEL_MIN_SIZE and self.parallel and _parallel_slot.acquire(False):
+            try:
+                return self.parallel_dispatcher(*args)
+            finally:
+                _parallel_slot.release()
+        return self.serial_dispatcher(*args)
 
 
 class KernelTemplate:
@@ -134,7 +154,6 @@ class KernelTemplate:
 
     def specialise(self, suffix: str, **bindings) -> LazyKernel:
         import hashlib
-        import types
 
         func = self.py_func
         namespace = dict(func.__globals__)
@@ -199,11 +218,16 @@ def _materialise():
             return
         import numba
 
+        from . import _cache
+
+        cache = _cache.usable()
+        if cache:
+            _cache.install_locator(numba)
         # Helpers first: kernels' globals must point at helper dispatchers
         # before any kernel is typed.
         items = sorted(_pending, key=lambda obj: not isinstance(obj, LazyHelper))
         for obj in items:
-            obj._build(numba)
+            obj._build(numba, cache)
         for obj in items:
             _rebind(obj.py_func.__globals__, numba)
         for obj in items:
