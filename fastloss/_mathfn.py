@@ -124,8 +124,8 @@ def exp_nonpos(x):
 
 
 @jit(helper=True, fastmath=None)
-def log1p_small(t):
-    """``log(1 + t)`` for ``0 <= t <= 1``, accurate for tiny ``t`` (Goldberg)."""
+def log1p_nonneg(t):
+    """``log(1 + t)`` for finite ``t >= 0``, accurate for tiny ``t`` (Goldberg)."""
     u = 1.0 + t
     if u == 1.0:
         return t

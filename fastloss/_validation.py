@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "InvalidParameterError",
+    "WeightsSumToZeroError",
     "check_array_like",
     "as_float_array",
     "as_label_array",
@@ -26,6 +27,10 @@ __all__ = [
 
 class InvalidParameterError(ValueError, TypeError):
     """A parameter has the wrong type or value (as scikit-learn's error of that name)."""
+
+
+class WeightsSumToZeroError(ZeroDivisionError, ValueError):
+    """Output weights sum to zero: scikit-learn's ZeroDivisionError, also a ValueError."""
 
 
 def _is_array_like(value) -> bool:
@@ -65,11 +70,6 @@ def as_float_array(value, *, max_ndim: int = 2, name: str | None = None) -> np.n
     kind = a.dtype.kind
     if kind == "c":
         raise ValueError(f"Complex data not supported\n{a}\n")
-    if kind in "US" and isinstance(value, np.ndarray):
-        raise ValueError(
-            "dtype='numeric' is not compatible with arrays of bytes/strings."
-            "Convert your data to numeric values explicitly instead."
-        )
     if kind in "USO":
         # Same conversion (and error message) as scikit-learn's check_array.
         a = np.asarray(value, dtype=np.float64)
@@ -96,10 +96,19 @@ def as_float_array(value, *, max_ndim: int = 2, name: str | None = None) -> np.n
 
 
 def as_label_array(value) -> np.ndarray:
-    """Labels as a native-endian, C-contiguous array (any dtype)."""
+    """Labels as a native-endian, C-contiguous array.
+
+    Numbers reach the kernels as int64, float32, float64 or (booleans) uint8;
+    strings and objects pass through for :func:`numpy.unique` to encode.
+    """
     a = _native(np.asarray(value))
     if a.dtype.kind == "b":
         a = a.view(np.uint8)
+    elif a.dtype.kind in "iu" and a.dtype != np.int64:
+        # Few label dtypes reach the kernels, so few specialisations compile.
+        a = a.astype(np.int64) if a.dtype != np.uint64 else a.astype(np.float64)
+    elif a.dtype.kind == "f" and a.dtype.itemsize < 4:
+        a = a.astype(np.float64)  # Numba has no float16
     return np.ascontiguousarray(a)
 
 

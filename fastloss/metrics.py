@@ -15,6 +15,7 @@ import numpy as np
 from ._losses import absolute_error, log_loss as _log_loss_kernels, squared_error
 from ._validation import (
     InvalidParameterError,
+    WeightsSumToZeroError,
     as_float_array,
     as_label_array,
     as_sample_weight,
@@ -75,7 +76,7 @@ def _average_outputs(errors, multioutput, inputs):
         return float(errors[0]) if errors.shape[0] == 1 else float(errors.mean())
     total = multioutput.sum()
     if total == 0:
-        raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        raise WeightsSumToZeroError("Weights sum to zero, can't be normalized")
     return float((errors * multioutput).sum() / total)
 
 
@@ -106,6 +107,14 @@ def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multio
         if w is not None:
             raise_if_not_finite(w, "sample_weight")
     check_weight_stats(w, wsum, wmin)
+    low = _result_dtype(y_true, y_pred, sample_weight)
+    if low != np.float64:
+        # scikit-learn computes in float32/float16 here: an input beyond that
+        # range is infinite there, and rejected.
+        for a in (y, p) if w is None else (y, p, w):
+            if a.dtype != low:
+                with np.errstate(over="ignore"):
+                    raise_if_not_finite(a.astype(low))
     return sums / wsum, weights
 
 
@@ -194,14 +203,16 @@ def _check_proba_values(p):
         raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
 
 
-def _check_labels_values(y):
+def _check_labels_values(y, where="y_true"):
     """scikit-learn's checks on label values that no fast path covers (slow path)."""
     if y.dtype.kind == "f":
         raise_if_not_finite(y, "y")
-        if np.any(y != np.floor(y)):
+        # Like scikit-learn's type_of_target: integral values an int64 can hold.
+        continuous = (y != np.floor(y)) | (np.abs(y) >= 2.0**63)
+        if np.any(continuous):
             raise ValueError(
                 f"Unknown label type: continuous. log_loss needs discrete class labels in "
-                f"y_true, got values such as {y[y != np.floor(y)][:3].tolist()}."
+                f"{where}, got values such as {y[continuous][:3].tolist()}."
             )
 
 
@@ -301,22 +312,51 @@ def log_loss(
     check_consistent_length(p, y_true, sample_weight)
     w = as_sample_weight(sample_weight, p.shape[0])
     y = as_label_array(y_true)
+    if y.dtype == object and y.size:
+        np.unique(y)  # mixed types raise TypeError here, as in scikit-learn
+        if not isinstance(y.flat[0], str):
+            # scikit-learn's type_of_target: an object array not of strings is "unknown".
+            raise ValueError(f"Unknown label type: object array of {type(y.flat[0]).__name__}.")
+    if y.dtype.kind in "mMcV":
+        # Dates (NaT has no order), complex numbers: not class labels.
+        raise TypeError(
+            "log_loss needs class labels that are numbers, booleans or strings; "
+            f"got y_true of dtype {y.dtype}."
+        )
     if p.ndim == 2 and p.shape[1] == 1:
         p = p.reshape(-1)
     n_columns = 2 if p.ndim == 1 else p.shape[1]
     eps = float(np.finfo(p.dtype).eps)
 
     if y.ndim == 2 and y.shape[1] > 1:  # label indicator matrix
+        if labels is not None:
+            _check_proba_values(p)
+            raise ValueError("The object was not fitted with multilabel input.")
         return _indicator_log_loss(y, p, w, n_columns, eps, normalize)
     if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape={y.shape}) while a minimum of 1 is "
+                "required."
+            )
         y = y.reshape(-1)
-    if y.ndim != 1:
-        raise ValueError(f"y_true must be 1-D class labels, got shape {y.shape}.")
+    if y.ndim != 1 or y.shape[0] != p.shape[0]:
+        raise ValueError(
+            f"y_true must hold one class label per sample: expected shape ({p.shape[0]},), "
+            f"got {np.shape(y_true)}."
+        )
 
     display = (lambda c: c.astype(bool)) if np.asarray(y_true).dtype.kind == "b" else (lambda c: c)
     labels_given = labels is not None
     classes = _label_setup(labels, n_columns)
     numeric = y.dtype.kind in "iuf"
+    if labels_given:
+        if classes.dtype.kind in "fc":
+            _check_labels_values(classes, "labels")  # as LabelBinarizer rejects them
+        if numeric != (classes.dtype.kind in "iufb"):
+            # Numbers never equal strings: every label of y_true is undeclared.
+            _check_proba_values(p)
+            _check_subset(np.unique(y), classes, labels)
     if not numeric:
         # Strings and objects: encode once, then run on integer codes.
         found, codes = np.unique(y, return_inverse=True)
@@ -415,7 +455,12 @@ def _run_log_loss(y, p, w, classes, identity, eps):
 def _indicator_log_loss(y, p, w, n_columns, eps, normalize):
     """Log loss against a label indicator matrix (NumPy only: a rare input)."""
     _check_proba_values(p)
+    if y.dtype.kind not in "iufb":
+        raise ValueError("Multioutput target data is not supported with label binarization")
+    raise_if_not_finite(y, "y")
     t = y.astype(np.float64)
+    if not np.isin(t, (0.0, 1.0)).all():
+        raise ValueError("Multioutput target data is not supported with label binarization")
     if t.shape[1] != n_columns:
         _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
     pf = p.astype(np.float64).reshape(p.shape[0], -1)

@@ -28,10 +28,19 @@ def ref_binary(y, raw):
 
 def ref_softmax(y, raw):
     n, k = raw.shape
+    rows = np.arange(n)
     lse = logsumexp(raw, axis=1)
+    large = lse - raw[rows, y]
+    # Small losses: log1p(sum_{j != y} exp(raw_j - raw_y)) avoids the cancellation
+    # of lse - raw_y; it overflows only where the loss is large anyway.
+    with np.errstate(over="ignore"):
+        rel = np.exp(raw - raw[rows, y][:, None])
+    rel[rows, y] = 0.0
+    small = np.log1p(rel.sum(axis=1))
+    loss = np.where(large > 1.0, large, small)
     grad = np.exp(raw - lse[:, None])
-    grad[np.arange(n), y] -= 1.0
-    return lse - raw[np.arange(n), y], grad
+    grad[rows, y] = np.expm1(-loss)  # softmax_y - 1, without cancellation
+    return loss, grad
 
 
 LOSSES = {
@@ -265,3 +274,31 @@ def test_registry_names():
     assert registry["absolute_error"] is fastloss.MeanAbsoluteError
     assert registry["log_loss"] is fastloss.BinaryCrossEntropy
     assert registry["multinomial"] is fastloss.CrossEntropy
+
+
+def test_cross_entropy_tiny_losses_exact_in_mixed_chunks(backend):
+    """Rows of very different magnitude share a chunk: small losses stay exact."""
+    raw = np.array([[0.0, -20.0], [300.0, 260.0], [1.0, 1.0 - 1e-12]])
+    y = np.array([0, 0, 1])
+    value = fastloss.CrossEntropy().loss(y, raw)
+    assert_close(value, reference("softmax", y, raw, None)[0], rtol=1e-13)
+    assert_close(
+        value, (np.log1p(np.exp(-20.0)) + np.log1p(np.exp(-40.0)) + np.logaddexp(0, 1e-12)) / 3,
+        rtol=1e-13,
+    )
+
+
+def test_cross_entropy_float32_gradient_of_the_label_column(backend):
+    raw = np.array([[20.0, 0.0], [9.0, 0.0]], np.float32)
+    grad = fastloss.CrossEntropy().gradient([0, 0], raw)
+    expected = reference("softmax", np.array([0, 0]), raw, None)[1]
+    assert grad.dtype == np.float32
+    assert_close(grad, expected, rtol=2e-7)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_cross_entropy_rejects_any_non_finite_logit(backend, bad):
+    with pytest.raises(ValueError, match="Input raw_prediction contains"):
+        fastloss.CrossEntropy().loss_gradient([0], [[1.0, bad]])
+    with pytest.raises(ValueError, match="Input raw_prediction contains"):
+        fastloss.CrossEntropy().loss([0, 1], [[1.0, 2.0], [bad, 0.0]])

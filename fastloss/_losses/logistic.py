@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._jit import jit
-from .._mathfn import exp_nonpos, log1p_small
+from .._mathfn import exp_nonpos, log1p_nonneg
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
@@ -15,7 +15,7 @@ def _binary_cross_entropy(y, raw):
     t = np.float64(y)
     # log(1 + exp(r)) - t*r, written with exp(-|r|) <= 1 so nothing overflows.
     e = exp_nonpos(-abs(r))
-    value = max(r, 0.0) - t * r + log1p_small(e)
+    value = max(r, 0.0) - t * r + log1p_nonneg(e)
     if not (t >= 0.0 and t <= 1.0):
         value = np.nan  # target outside [0, 1]: reported by the slow path
     sigmoid = (1.0 if r >= 0.0 else e) / (1.0 + e)

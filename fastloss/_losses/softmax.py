@@ -9,6 +9,7 @@ from .._mathfn import (
     accumulate,
     block_of,
     exp_nonpos,
+    log1p_nonneg,
     log_pos,
     weight,
     weight_totals,
@@ -48,7 +49,9 @@ def _chunk_exp(rf, k, e, shift, m):
     flat loop over ``rows * k`` values, so they vectorise whatever ``k`` is.
     Usually the whole chunk shares one shift, its largest logit; only chunks
     whose logits span more than SHARED_SHIFT_SPAN get a shift per row (each
-    row's maximum, stored in ``shift``).
+    row's maximum, stored in ``shift``).  A NaN or infinite logit makes every
+    shift of its chunk NaN, so the chunk's losses are NaN and the caller
+    reports the bad input.
     """
     rows = m.shape[0]
     hi = np.float64(rf[0])
@@ -57,7 +60,14 @@ def _chunk_exp(rf, k, e, shift, m):
         v = np.float64(rf[t])
         hi = max(hi, v)
         lo = min(lo, v)
-    if hi - lo < SHARED_SHIFT_SPAN:  # False for NaN/inf too
+    span = hi - lo
+    if not (span <= np.inf and lo > -np.inf and hi < np.inf):  # NaN or inf
+        for r in range(rows):
+            m[r] = np.nan
+        for t in range(rf.shape[0]):
+            e[t] = 0.0
+        return
+    if span < SHARED_SHIFT_SPAN:
         for r in range(rows):
             m[r] = hi
         for t in range(rf.shape[0]):
@@ -77,28 +87,42 @@ def _chunk_exp(rf, k, e, shift, m):
 
 
 @jit(helper=True)
-def _chunk_rows_loss(rf, k, e, m, yb, s, cols):
-    """Per-row losses of a chunk (after :func:`_chunk_exp`).
+def _chunk_rows_loss(rf, k, e, m, yb, s, other, cols):
+    """Per-row losses of a chunk (after :func:`_chunk_exp`), returned in ``m``.
 
-    Leaves each row's sum of exponentials in ``s`` and its label column (or -1)
-    in ``cols``; returns the losses in ``m`` (overwriting the shifts).  Split
-    into short loops so that the logs run vectorised across rows.
+    Leaves each row's sum of exponentials in ``s``, the part of it outside the
+    label's column in ``other``, and the label column (or -1) in ``cols``.
+    The loss is ``log1p(other / e_label)``: exact to rounding even when it is
+    tiny (``shift + log(s) - logit`` would carry the rounding error of the
+    shift).  Split into short loops so that the logs vectorise across rows.
     """
     rows = m.shape[0]
     for r in range(rows):
         base = r * k
+        c = _label_index(yb[r], k)
+        cc = max(c, 0)
         total = 0.0
+        rest = 0.0
         for j in range(k):
-            total += e[base + j]
+            ej = e[base + j]
+            total += ej
+            rest += ej if j != cc else 0.0
         s[r] = total
-        cols[r] = _label_index(yb[r], k)
+        other[r] = rest
+        cols[r] = c
     for r in range(rows):
         sr = s[r]
-        ok = sr > 0.0 and sr <= k  # False for NaN/inf logits
-        m[r] = m[r] + log_pos(sr if ok else 1.0) if ok else np.nan
-    for r in range(rows):
         c = cols[r]
-        m[r] = m[r] - rf[r * k + max(c, 0)] if c >= 0 else np.nan
+        cc = max(c, 0)
+        ec = e[r * k + cc]
+        ok = sr > 0.0 and sr <= k and c >= 0  # False for NaN/inf logits, bad labels
+        ratio = other[r] / ec if ec > 1e-300 else 0.0
+        small = log1p_nonneg(ratio)
+        # A label logit far below the shift underflows ec; the loss is then
+        # large, and the log-sum-exp form loses nothing.
+        large = m[r] + log_pos(sr if ok else 1.0) - rf[r * k + cc]
+        value = small if ec > 1e-300 else large
+        m[r] = value if ok else np.nan
 
 
 @jit(parallel=True)
@@ -117,9 +141,10 @@ def _loss_sum_numba(y, raw, w):
         shift = np.empty(rf.shape[0])
         m = np.empty(hi - lo)
         s = np.empty(hi - lo)
+        other = np.empty(hi - lo)
         cols = np.empty(hi - lo, dtype=np.int64)
         _chunk_exp(rf, k, e, shift, m)
-        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, cols)
+        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, other, cols)
         acc = 0.0
         wsum = 0.0
         wmin = np.inf
@@ -148,11 +173,12 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
         shift = np.empty(rf.shape[0])
         m = np.empty(hi - lo)
         s = np.empty(hi - lo)
+        other = np.empty(hi - lo)
         cols = np.empty(hi - lo, dtype=np.int64)
         _chunk_exp(rf, k, e, shift, m)
         # Every loss of the chunk is read before its gradient is written:
         # grad may share memory with raw.
-        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, cols)
+        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, other, cols)
         acc = 0.0
         for r in range(hi - lo):
             wr = weight(wb, r)
@@ -163,25 +189,37 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
             f = s[r]
             for j in range(k):
                 gf[base + j] = f * e[base + j]
-            if cols[r] >= 0:
-                gf[base + cols[r]] -= scale * weight(wb, r)
+            c = cols[r]
+            if c >= 0:
+                # softmax_c - 1 = -other / sum: no cancellation, rounded once.
+                gf[base + c] = -f * other[r]
         sums[b] = acc
     return sums.sum()
 
 
 def _softmax_numpy(y, raw):
-    """Per-row loss and softmax probabilities (NumPy twin of the row helper)."""
+    """Per-row losses and gradient rows (NumPy twin of the chunk helpers)."""
     raw = raw.astype(np.float64)
     n, k = raw.shape
     m = raw.max(axis=1, keepdims=True)
     e = np.exp(raw - m)
-    s = e.sum(axis=1, keepdims=True)
-    lse = (m + np.log(s)).ravel()
+    s = e.sum(axis=1)
     yf = y.astype(np.float64)
     valid = (yf >= 0) & (yf < k) & (yf == np.floor(yf))
     cols = np.where(valid, yf, 0).astype(np.intp)
-    values = np.where(valid, lse - raw[np.arange(n), cols], np.nan)
-    return values, e / s, valid, cols
+    rows = np.arange(n)
+    ec = e[rows, cols]
+    rest = e.copy()
+    rest[rows, cols] = 0.0
+    other = rest.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        small = np.log1p(other / ec)
+    large = m[:, 0] + np.log(s) - raw[rows, cols]
+    values = np.where(ec > 1e-300, small, large)
+    values = np.where(valid & np.isfinite(raw).all(axis=1), values, np.nan)
+    proba = e / s[:, None]
+    proba[rows[valid], cols[valid]] = -other[valid] / s[valid]
+    return values, proba, valid, cols
 
 
 def _loss_sum_numpy(y, raw, w):
@@ -193,8 +231,6 @@ def _loss_sum_numpy(y, raw, w):
 
 def _loss_gradient_numpy(y, raw, w, scale, grad):
     values, proba, valid, cols = _softmax_numpy(y, raw)
-    rows = np.flatnonzero(valid)
-    proba[rows, cols[rows]] -= 1.0
     wv = np.ones(raw.shape[0]) if w is None else w
     grad[...] = (scale * wv)[:, None] * proba
     return float((wv * values).sum())
