@@ -127,6 +127,6 @@ def exp_nonpos(x):
 def log1p_nonneg(t):
     """``log(1 + t)`` for finite ``t >= 0``, accurate for tiny ``t`` (Goldberg)."""
     u = 1.0 + t
-    if u == 1.0:
-        return t
-    return log_pos(u) * (t / (u - 1.0))
+    d = u - 1.0
+    # Branch-free (a select), so loops calling it still vectorise.
+    return log_pos(u) * (t / d) if d != 0.0 else t
