@@ -110,19 +110,31 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, cols):
         s[r] = total
         other[r] = rest
         cols[r] = c
+    rare = 0
     for r in range(rows):
         sr = s[r]
         c = cols[r]
-        cc = max(c, 0)
-        ec = e[r * k + cc]
+        ec = e[r * k + max(c, 0)]
         ok = sr > 0.0 and sr <= k and c >= 0  # False for NaN/inf logits, bad labels
-        ratio = other[r] / ec if ec > 1e-300 else 0.0
-        small = log1p_nonneg(ratio)
-        # A label logit far below the shift underflows ec; the loss is then
-        # large, and the log-sum-exp form loses nothing.
-        large = m[r] + log_pos(sr if ok else 1.0) - rf[r * k + cc]
-        value = small if ec > 1e-300 else large
+        fine = ec > 1e-300
+        rare += not fine
+        value = log1p_nonneg(other[r] / ec if fine else 0.0)
         m[r] = value if ok else np.nan
+    if rare:
+        # A label logit far below its row's others underflows ec; the loss is
+        # then large and the log-sum-exp form loses nothing (rare: a second,
+        # scalar pass recomputes those rows from the logits).
+        for r in range(rows):
+            c = cols[r]
+            if c >= 0 and m[r] == m[r] and not (e[r * k + c] > 1e-300):
+                row = rf[r * k : (r + 1) * k]
+                mr = np.float64(row[0])
+                for j in range(1, k):
+                    mr = max(mr, np.float64(row[j]))
+                total = 0.0
+                for j in range(k):
+                    total += exp_nonpos(np.float64(row[j]) - mr)
+                m[r] = mr + log_pos(total) - row[c]
 
 
 @jit(parallel=True)
