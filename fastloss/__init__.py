@@ -11,6 +11,19 @@ from .metrics import log_loss, mean_absolute_error, mean_squared_error, root_mea
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # Lazy: these import scikit-learn / matplotlib, which `import fastloss` must not.
+    if name == "linear_model":
+        import importlib
+
+        return importlib.import_module(".linear_model", __name__)
+    if name == "plot_loss_curve":
+        from .plotting import plot_loss_curve
+
+        return plot_loss_curve
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "mean_squared_error",
     "root_mean_squared_error",
@@ -24,4 +37,5 @@ __all__ = [
     "set_backend",
     "use_backend",
     "warmup",
+    "plot_loss_curve",
 ]

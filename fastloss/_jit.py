@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import types
 
-__all__ = ["jit", "prange", "numba_available", "PARALLEL_MIN_SIZE"]
+__all__ = ["jit", "serial", "prange", "numba_available", "PARALLEL_MIN_SIZE"]
 
 #: Below this many elements a kernel runs serially: starting the thread pool
 #: costs more than it saves.
@@ -139,6 +139,35 @@ class LazyKernel(_Lazy):
         return self.serial_dispatcher(*args)
 
 
+class SerialRef:
+    """A kernel called from inside another kernel (its serial variant).
+
+    Module globals holding a ``SerialRef`` are rebound to the serial Numba
+    dispatcher when kernels are materialised, so that the calling kernel is
+    typed against it.  Called from Python (uncompiled code, NumPy backend), it
+    runs the NumPy twin of the kernel pair.
+    """
+
+    def __init__(self, kernel_pair):
+        self.pair = kernel_pair
+        self.py_func = kernel_pair.numba.py_func  # names the cache entry of callers
+
+    def __call__(self, *args):
+        with _np_errstate():
+            return self.pair.numpy(*args)
+
+
+def _np_errstate():
+    import numpy as np
+
+    return np.errstate(all="ignore")
+
+
+def serial(kernel_pair) -> SerialRef:
+    """Reference to ``kernel_pair``'s serial Numba kernel, for use inside kernels."""
+    return SerialRef(kernel_pair)
+
+
 class KernelTemplate:
     """A kernel whose helper functions are bound later, once per loss.
 
@@ -241,5 +270,10 @@ def _rebind(namespace, numba):
             if value.dispatcher is None:  # pragma: no cover - built above
                 raise RuntimeError(f"helper {name} was not built")
             namespace[name] = value.dispatcher
+        elif isinstance(value, SerialRef):
+            kernel = value.pair.numba
+            if kernel.serial_dispatcher is None:  # pragma: no cover - built above
+                raise RuntimeError(f"kernel {name} was not built")
+            namespace[name] = kernel.serial_dispatcher
         elif value is prange:
             namespace[name] = numba.prange

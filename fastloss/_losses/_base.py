@@ -67,9 +67,21 @@ class FusedLoss:
         w = as_sample_weight(sample_weight, raw.shape[0])
         return y, raw, w
 
-    def _loss_sum(self, y, raw, w):
-        """(weighted loss sum, weight sum, weight min) in one pass."""
-        return self._kernels.loss_sum(raw.size, y, raw, w)
+    def _loss_sum(self, y, raw, w, size=None):
+        """(weighted loss sum, weight sum, weight min) in one pass.
+
+        ``size`` picks the serial or parallel kernel (default: ``raw.size``).
+        """
+        return self._kernels.loss_sum(raw.size if size is None else size, y, raw, w)
+
+    def _serial_mean(self, y, raw, w):
+        """Weighted mean loss of trusted, validated arrays, on the serial kernel.
+
+        For fastloss's own training loops, which run between BLAS calls: a
+        parallel region there waits on cores that BLAS threads still spin on.
+        """
+        total, wsum, _ = self._loss_sum(y, raw, w, size=0)
+        return float(total) / wsum
 
     def _finish(self, total, y, raw, w):
         if not np.isfinite(total):
@@ -159,6 +171,7 @@ class FusedLoss:
 class PointwiseLoss(FusedLoss):
     """A loss with one raw value per sample, built from an elementwise kernel pair."""
 
-    def _loss_sum(self, y, raw, w):
-        sums, wsum, wmin = self._kernels.metric_sums(raw.size, y[:, None], raw[:, None], w)
+    def _loss_sum(self, y, raw, w, size=None):
+        size = raw.size if size is None else size
+        sums, wsum, wmin = self._kernels.metric_sums(size, y[:, None], raw[:, None], w)
         return sums[0], wsum, wmin
