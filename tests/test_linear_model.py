@@ -161,7 +161,11 @@ def test_divergence_without_backoff_raises_naming_the_rate(backend, monkeypatch)
     assert not hasattr(clf, "coef_") or np.isfinite(clf.coef_).all()
 
 
-def test_nan_in_X_is_named():
+def test_nan_in_X_is_named_before_training(monkeypatch):
+    def no_training(*args):
+        raise AssertionError("training started on data with NaN")
+
+    monkeypatch.setattr(sgd_module, "epoch_kernel", no_training)
     X, y = _regression(n=300)
     X[17, 2] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
@@ -301,3 +305,55 @@ def test_inputs_not_modified():
         SGDRegressor(max_iter=3).fit(X32, y, sample_weight=w)
     for before, after in zip(copies, (X32, y, w)):
         np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_keyboard_interrupt_keeps_last_finished_epoch(monkeypatch, early_stopping):
+    X, y = make_classification(3000, 6, n_classes=3, n_informative=4, random_state=0)
+    params = dict(max_iter=10, tol=None, random_state=0, early_stopping=early_stopping)
+    reference = SGDClassifier(**params, n_iter_no_change=1).set_params(max_iter=2).fit(X, y)
+    real = sgd_module.epoch_kernel
+    calls = []
+
+    def interrupted_on_third_epoch(loss_cls):
+        kernel = real(loss_cls)
+
+        def run(*args):
+            result = kernel(*args)  # the epoch ran and moved the state...
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt  # ...then Ctrl-C arrived
+            return result
+
+        return run
+
+    monkeypatch.setattr(sgd_module, "epoch_kernel", interrupted_on_third_epoch)
+    clf = SGDClassifier(**params)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
+    if early_stopping:
+        assert len(clf.validation_loss_curve_) == 2
+    np.testing.assert_array_equal(clf.coef_, reference.coef_)
+    np.testing.assert_array_equal(clf.predict_proba(X), reference.predict_proba(X))
+    monkeypatch.setattr(sgd_module, "epoch_kernel", real)
+    clf.partial_fit(X, y)  # and it continues from there
+    assert clf.n_iter_ == 3 and np.isfinite(clf.coef_).all()
+
+
+def test_keyboard_interrupt_in_first_epoch_leaves_unfitted(monkeypatch):
+    from sklearn.exceptions import NotFittedError
+
+    def interrupted(loss_cls):
+        def run(*args):
+            raise KeyboardInterrupt
+
+        return run
+
+    monkeypatch.setattr(sgd_module, "epoch_kernel", interrupted)
+    X, y = _regression(n=300)
+    reg = SGDRegressor()
+    with pytest.raises(KeyboardInterrupt):
+        reg.fit(X, y)
+    with pytest.raises(NotFittedError):
+        reg.predict(X)

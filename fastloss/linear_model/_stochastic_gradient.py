@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import assert_all_finite, check_random_state
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -135,6 +135,10 @@ class _BaseSGD(BaseEstimator):
         self.verbose = verbose
         self.warm_start = warm_start
 
+    def __sklearn_is_fitted__(self):
+        # Fitted once an epoch has finished (not merely once fit has started).
+        return hasattr(self, "coef_")
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
@@ -155,9 +159,6 @@ class _BaseSGD(BaseEstimator):
             order="C",
             accept_sparse=False,
             y_numeric=isinstance(self, RegressorMixin),
-            # NaN/inf in X show up as a non-finite loss in the first epoch,
-            # which then names them (see _run_epoch): no extra pass over X.
-            ensure_all_finite=False,
         )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -265,14 +266,29 @@ class _BaseSGD(BaseEstimator):
     )
 
     def _snapshot(self):
-        return {name: np.copy(getattr(self, name)) for name in self._STATE}
+        """Optimizer state and bookkeeping at the end of the last finished epoch."""
+        state = {name: np.copy(getattr(self, name)) for name in self._STATE}
+        curves = (len(self.loss_curve_), len(self.validation_loss_curve_ or ()))
+        public = (getattr(self, "coef_", None), getattr(self, "intercept_", None))
+        return state, (self.n_iter_, self.t_, curves, public)
 
     def _restore(self, snapshot):
-        for name, value in snapshot.items():
-            setattr(self, name, np.copy(value) if isinstance(value, np.ndarray) else value)
+        state, (n_iter, t, curves, (coef, intercept)) = snapshot
+        for name, value in state.items():
+            setattr(self, name, np.copy(value))
         self._step = int(self._step)
         self._n_avg = int(self._n_avg)
         self._rate_scale = float(self._rate_scale)
+        self.n_iter_, self.t_ = n_iter, t
+        del self.loss_curve_[curves[0] :]
+        if self.validation_loss_curve_ is not None:
+            del self.validation_loss_curve_[curves[1] :]
+        if coef is None:  # no epoch had finished: not fitted
+            for name in ("coef_", "intercept_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+        else:
+            self.coef_, self.intercept_ = coef, intercept
 
     def _run_epoch(self, X, ys, sample_weight, order, weight_scale, buffers):
         """One compiled epoch; returns False if a minibatch loss diverged."""
@@ -324,11 +340,7 @@ class _BaseSGD(BaseEstimator):
         return status == 0 and finite
 
     def _back_off(self, X, backoffs, lr_before):
-        """After a diverged epoch: name NaN/inf in X, or lower the learning rate."""
-        if backoffs == 1:
-            # X's NaN/inf are not checked up front (a pass over X): they
-            # surface here as a non-finite loss.
-            assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
+        """After a diverged epoch: lower the learning rate, or give up."""
         if backoffs > MAX_BACKOFFS:
             raise ValueError(
                 f"{type(self).__name__}: the training loss diverged with "
@@ -413,7 +425,6 @@ class _BaseSGD(BaseEstimator):
                     self._restore(good)
                     self._back_off(X, backoffs, lr_before)
                     continue
-                good = self._snapshot()
                 if power == 1:
                     # The absolute error's gradient does not shrink with the
                     # residuals: steps proportional to the current mean
@@ -428,6 +439,7 @@ class _BaseSGD(BaseEstimator):
                 if X_val is not None:
                     watched = self._validation_loss(X_val, val, w_val)
                     self.validation_loss_curve_.append(watched)
+                good = self._snapshot()
                 self._report(bar, loss, watched if X_val is not None else None, start)
                 if self.tol is None:
                     continue
@@ -441,6 +453,11 @@ class _BaseSGD(BaseEstimator):
                 if stale >= self.n_iter_no_change:
                     converged = True
                     break
+        except KeyboardInterrupt:
+            # Interrupted (Ctrl-C lands when the compiled epoch returns): keep
+            # the model of the last finished epoch, usable and consistent.
+            self._restore(good)
+            raise
         finally:
             if bar is not None:
                 bar.close()
