@@ -4,6 +4,7 @@ Importing fastloss is cheap: Numba is imported, and kernels compiled (or
 loaded from the on-disk cache), only when a kernel first runs.
 """
 
+from . import streaming
 from ._config import get_backend, set_backend, use_backend
 from ._warmup import warmup
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError
@@ -38,4 +39,5 @@ __all__ = [
     "use_backend",
     "warmup",
     "plot_loss_curve",
+    "streaming",
 ]

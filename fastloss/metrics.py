@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from . import _dask
 from ._losses import absolute_error, log_loss as _log_loss_kernels, squared_error
 from ._validation import (
     InvalidParameterError,
@@ -82,6 +83,21 @@ def _average_outputs(errors, multioutput, inputs):
 
 def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multioutput):
     """Per-output weighted mean errors (float64 array) and the validated output weights."""
+    sums, wsum, weights = _per_output_sums(
+        kernels, func_name, y_true, y_pred, sample_weight, multioutput
+    )
+    return sums / wsum, weights
+
+
+def _per_output_sums(
+    kernels, func_name, y_true, y_pred, sample_weight, multioutput, partial=False
+):
+    """Per-output weighted error sums, the weight sum and the output weights.
+
+    The partial state of the regression metrics: sums over any split of the
+    samples add up to the sums over all of them.  ``partial``: a chunk whose
+    weights are all zero is no error (the whole may still have weight).
+    """
     check_array_like(y_true, "y_true", func_name)
     check_array_like(y_pred, "y_pred", func_name)
     check_array_like(sample_weight, "sample_weight", func_name, allow_none=True)
@@ -106,7 +122,7 @@ def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multio
         raise_if_not_finite(p)
         if w is not None:
             raise_if_not_finite(w, "sample_weight")
-    check_weight_stats(w, wsum, wmin)
+    check_weight_stats(w, 1.0 if partial and wsum == 0 else wsum, wmin)
     low = _result_dtype(y_true, y_pred, sample_weight)
     if low != np.float64:
         # scikit-learn computes in float32/float16 here: an input beyond that
@@ -115,7 +131,7 @@ def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multio
             if a.dtype != low:
                 with np.errstate(over="ignore"):
                     raise_if_not_finite(a.astype(low))
-    return sums / wsum, weights
+    return sums, wsum, weights
 
 
 def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -143,6 +159,10 @@ default='uniform_average'
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
+    if _dask.is_dask(y_true, y_pred, sample_weight):
+        from .streaming import MeanSquaredError
+
+        return _dask.regression_metric(MeanSquaredError, y_true, y_pred, sample_weight, multioutput)
     errors, weights = _per_output_errors(
         squared_error.KERNELS, "mean_squared_error", y_true, y_pred, sample_weight, multioutput
     )
@@ -163,6 +183,10 @@ def root_mean_squared_error(
     >>> root_mean_squared_error([90.0], [70.0])
     20.0
     """
+    if _dask.is_dask(y_true, y_pred, sample_weight):
+        from .streaming import RootMeanSquaredError
+
+        return _dask.regression_metric(RootMeanSquaredError, y_true, y_pred, sample_weight, multioutput)
     errors, weights = _per_output_errors(
         squared_error.KERNELS,
         "root_mean_squared_error",
@@ -185,6 +209,10 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
+    if _dask.is_dask(y_true, y_pred, sample_weight):
+        from .streaming import MeanAbsoluteError
+
+        return _dask.regression_metric(MeanAbsoluteError, y_true, y_pred, sample_weight, multioutput)
     errors, weights = _per_output_errors(
         absolute_error.KERNELS, "mean_absolute_error", y_true, y_pred, sample_weight, multioutput
     )
@@ -305,6 +333,18 @@ def log_loss(
             "The 'normalize' parameter of log_loss must be an instance of 'bool' or an "
             f"instance of 'numpy.bool'. Got {normalize!r} instead."
         )
+    if _dask.is_dask(y_true, y_proba, sample_weight):
+        return _dask.log_loss(y_true, y_proba, normalize, sample_weight, labels)
+    total, wsum = _log_loss_sums(y_true, y_proba, sample_weight, labels)
+    return float(total / wsum) if normalize else float(total)
+
+
+def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
+    """(weighted sum of the losses, weight sum): log_loss's partial state.
+
+    With ``labels`` given, sums over any split of the samples add up to the
+    sums over all of them.
+    """
     check_array_like(sample_weight, "sample_weight", "log_loss", allow_none=True)
     check_array_like(labels, "labels", "log_loss", allow_none=True)
 
@@ -332,7 +372,7 @@ def log_loss(
         if labels is not None:
             _check_proba_values(p)
             raise ValueError("The object was not fitted with multilabel input.")
-        return _indicator_log_loss(y, p, w, n_columns, eps, normalize)
+        return _indicator_log_loss(y, p, w, n_columns, eps)
     if y.ndim == 2:
         if y.shape[1] == 0:
             raise ValueError(
@@ -403,14 +443,14 @@ def log_loss(
         total, wsum, wmin = result[:3]
     if w is not None and not np.isfinite(wsum):
         raise_if_not_finite(w, "sample_weight")
-    check_weight_stats(w, wsum, wmin)
+    check_weight_stats(w, 1.0 if partial and wsum == 0 else wsum, wmin)
     if len(result) > 5 and result[5]:
         warnings.warn(
             "The y_prob values do not sum to one. Make sure to pass probabilities.",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-    return float(total / wsum) if normalize else float(total)
+    return float(total), float(wsum)
 
 
 def _check_class_count(classes, n_columns, labels_given, display):
@@ -452,7 +492,7 @@ def _run_log_loss(y, p, w, classes, identity, eps):
     return _log_loss_kernels.KERNELS.multiclass(p.size, y, p, w, classes, identity, eps, tol)
 
 
-def _indicator_log_loss(y, p, w, n_columns, eps, normalize):
+def _indicator_log_loss(y, p, w, n_columns, eps):
     """Log loss against a label indicator matrix (NumPy only: a rare input)."""
     _check_proba_values(p)
     if y.dtype.kind not in "iufb":
@@ -472,4 +512,4 @@ def _indicator_log_loss(y, p, w, n_columns, eps, normalize):
     else:
         total, wsum, wmin = (w * values).sum(), w.sum(), w.min()
     check_weight_stats(w, wsum, wmin)
-    return float(total / wsum) if normalize else float(total)
+    return float(total), float(wsum)

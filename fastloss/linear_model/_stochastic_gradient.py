@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from .._dask import is_dask
 from .._registry import LOSSES
 from ._epoch import epoch_kernel
 
@@ -76,6 +77,35 @@ def _top_eigenvalue(Z, rng, iterations=30):
             return 0.0
         v = u / value
     return value
+
+
+class _InMemory:
+    """Training data held in memory: each epoch is one part, the whole of it."""
+
+    def __init__(self, X, targets, sample_weight):
+        self.X, self.targets, self.sample_weight = X, targets, sample_weight
+        self.dtype = X.dtype
+        self.n_samples = X.shape[0]
+        self.weight_scale = (
+            1.0 if sample_weight is None else self.n_samples / float(sample_weight.sum())
+        )
+
+    def parts(self, rng):
+        yield self.X, self.targets, self.sample_weight
+
+    def curve_sample(self, rng):
+        """Rows on which loss_curve_ is measured: about CURVE_SAMPLE, fixed per fit."""
+        return _sample_of(self.X, self.targets, self.sample_weight, rng)
+
+
+def _sample_of(X, targets, sample_weight, rng):
+    rows = _BaseSGD._sample_rows(X.shape[0], rng, CURVE_SAMPLE)
+    if rows is None:
+        return X, targets, sample_weight
+    w = None if sample_weight is None else sample_weight[rows]
+    if w is not None and not w.sum() > 0:
+        w = None
+    return X[rows], targets[rows], w
 
 
 class _BaseSGD(BaseEstimator):
@@ -169,8 +199,12 @@ class _BaseSGD(BaseEstimator):
         return X, y, sample_weight
 
     # -- state ---------------------------------------------------------------
-    def _init_state(self, X, targets, sample_weight, n_outputs, rng):
-        """Standardisation, learning rate and zeroed optimizer state."""
+    def _init_state(self, X, targets, sample_weight, n_outputs, rng, n_total=None):
+        """Standardisation, learning rate and zeroed optimizer state.
+
+        Statistics come from (a sample of) ``X``; ``n_total`` (default: the rows
+        of X) sizes the minibatches and the learning-rate decay.
+        """
         n, p = X.shape
         rows = self._sample_rows(n, rng, STATS_SAMPLE)
         sample = np.asarray(X if rows is None else X[rows], dtype=np.float64)
@@ -203,8 +237,9 @@ class _BaseSGD(BaseEstimator):
         self._step = 0
         # Small data: smaller minibatches, so that an epoch still takes
         # MIN_STEPS optimizer steps.
-        self._batch = max(1, min(self.batch_size, n // MIN_STEPS))
-        self._decay_steps = float(math.ceil(n / self._batch))
+        n_total = n if n_total is None else n_total
+        self._batch = max(1, min(self.batch_size, n_total // MIN_STEPS))
+        self._decay_steps = float(math.ceil(n_total / self._batch))
         if self.learning_rate == "auto":
             Z = (sample - mean) * self._inv_scale
             top = max(_top_eigenvalue(Z, rng), 1.0)  # 1: the intercept's direction
@@ -290,8 +325,8 @@ class _BaseSGD(BaseEstimator):
         else:
             self.coef_, self.intercept_ = coef, intercept
 
-    def _run_epoch(self, X, ys, sample_weight, order, weight_scale, buffers):
-        """One compiled epoch; returns False if a minibatch loss diverged."""
+    def _run_epoch(self, X, ys, sample_weight, order, weight_scale, buffers, first_part=True):
+        """One compiled pass over (a part of) the data; False if the loss diverged."""
         objective = self._objective(self._n_outputs)
         kernel = epoch_kernel(type(objective.loss))
         power = objective.power
@@ -302,7 +337,7 @@ class _BaseSGD(BaseEstimator):
         # The average restarts at epochs 1, 2, 4, 8...: it always spans at
         # least the latest half of the epochs, and forgets the early ones.
         epoch = self.n_iter_ + 1
-        if not self.average or epoch & (epoch - 1) == 0:
+        if not self.average or (first_part and epoch & (epoch - 1) == 0):
             self._n_avg = 0
         status, _, _, step, n_avg = kernel(
             0,
@@ -339,7 +374,7 @@ class _BaseSGD(BaseEstimator):
         finite = np.isfinite(self._coef_avg).all() and np.isfinite(self._intercept_avg).all()
         return status == 0 and finite
 
-    def _back_off(self, X, backoffs, lr_before):
+    def _back_off(self, backoffs, lr_before):
         """After a diverged epoch: lower the learning rate, or give up."""
         if backoffs > MAX_BACKOFFS:
             raise ValueError(
@@ -350,10 +385,10 @@ class _BaseSGD(BaseEstimator):
             )
         self.learning_rate_ /= 10.0
 
-    def _buffers(self, X):
+    def _buffers(self, dtype, n_features):
         b = self._batch
         y_dtype = np.int64 if self._n_outputs > 1 else np.float64
-        return (np.empty((b, X.shape[1]), dtype=X.dtype), np.empty(b, dtype=y_dtype), np.empty(b))
+        return (np.empty((b, n_features), dtype=dtype), np.empty(b, dtype=y_dtype), np.empty(b))
 
     def _publish(self, dtype):
         """Set coef_ and intercept_ (original units) from the averaged state."""
@@ -384,20 +419,16 @@ class _BaseSGD(BaseEstimator):
         order = (starts[:, None] + np.arange(block, dtype=np.int64)).reshape(-1)
         return order[order < n] if n % block else order
 
-    def _epochs(self, X, targets, sample_weight, max_epochs, X_val=None, val=None, w_val=None):
-        """Run up to ``max_epochs`` epochs with the stopping rules; returns epochs run."""
+    def _epochs(self, source, max_epochs, X_val=None, val=None, w_val=None):
+        """Run up to ``max_epochs`` epochs over ``source`` with the stopping rules.
+
+        ``source`` yields the parts of each epoch (one in-memory array, or the
+        blocks of a Dask array); returns (epochs run, converged).
+        """
         rng = self._random_state_
-        ys = self._scaled_targets(targets)
-        weight_scale = 1.0 if sample_weight is None else X.shape[0] / float(sample_weight.sum())
-        buffers = self._buffers(X)
-        rows = self._sample_rows(X.shape[0], rng, CURVE_SAMPLE)
-        if rows is None:
-            X_s, t_s, w_s = X, targets, sample_weight
-        else:
-            X_s, t_s = X[rows], targets[rows]
-            w_s = None if sample_weight is None else sample_weight[rows]
-            if w_s is not None and not w_s.sum() > 0:
-                w_s = None
+        dtype = source.dtype
+        buffers = self._buffers(dtype, self.n_features_in_)
+        X_s, t_s, w_s = source.curve_sample(rng)
         bar = self._progress(max_epochs)
         best = np.inf
         best_params = None
@@ -413,17 +444,24 @@ class _BaseSGD(BaseEstimator):
         start = time.perf_counter()
         try:
             while epochs < max_epochs:
-                order = self._order(X.shape[0], rng)
-                ok = self._run_epoch(X, ys, sample_weight, order, weight_scale, buffers)
+                ok = True
+                for i, (X, targets, sample_weight) in enumerate(source.parts(rng)):
+                    ys = self._scaled_targets(targets)
+                    order = self._order(X.shape[0], rng)
+                    ok = self._run_epoch(
+                        X, ys, sample_weight, order, source.weight_scale, buffers, i == 0
+                    )
+                    if not ok:
+                        break
                 loss = np.nan
                 if ok:
-                    self._publish(X.dtype)
+                    self._publish(dtype)
                     loss = self._model_loss(X_s, t_s, w_s)
                 if not (ok and np.isfinite(loss) and loss <= limit):
                     # Diverged: back to the last good state, smaller steps.
                     backoffs += 1
                     self._restore(good)
-                    self._back_off(X, backoffs, lr_before)
+                    self._back_off(backoffs, lr_before)
                     continue
                 if power == 1:
                     # The absolute error's gradient does not shrink with the
@@ -433,7 +471,7 @@ class _BaseSGD(BaseEstimator):
                     self._rate_scale = float(np.clip(scaled, 1e-9, 1.0))
                 epochs += 1
                 self.n_iter_ += 1
-                self.t_ += X.shape[0]
+                self.t_ += source.n_samples
                 self.loss_curve_.append(loss)
                 watched = loss
                 if X_val is not None:
@@ -470,7 +508,7 @@ class _BaseSGD(BaseEstimator):
             )
         if best_params is not None:
             self._coef_avg, self._intercept_avg = best_params
-            self._publish(X.dtype)
+            self._publish(dtype)
         if self.verbose and bar is None:
             print(f"Total training time: {time.perf_counter() - start:.2f} seconds.")
         return epochs, converged
@@ -513,6 +551,8 @@ class _BaseSGD(BaseEstimator):
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
         fitted = hasattr(self, "_coef_iter")
         first = not fitted or not (partial or self.warm_start)
+        if is_dask(X, y, sample_weight):
+            return self._fit_blocks(X, y, sample_weight, partial, classes, first)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, reset=first)
         if first:
             self._random_state_ = check_random_state(self.random_state)
@@ -528,8 +568,12 @@ class _BaseSGD(BaseEstimator):
             self._init_state(X, targets, sample_weight, self._n_outputs, self._random_state_)
         elif self.early_stopping and not partial and self.validation_loss_curve_ is None:
             self.validation_loss_curve_ = []
+        source = _InMemory(X, targets, sample_weight)
+        return self._train(source, partial, X_val, val, w_val)
+
+    def _train(self, source, partial, X_val=None, val=None, w_val=None):
         max_epochs = 1 if partial else self.max_iter
-        epochs, converged = self._epochs(X, targets, sample_weight, max_epochs, X_val, val, w_val)
+        epochs, converged = self._epochs(source, max_epochs, X_val, val, w_val)
         if not partial and not converged and self.tol is not None and self.max_iter > 1:
             warnings.warn(
                 "Maximum number of iteration reached before convergence. Consider "
@@ -538,6 +582,44 @@ class _BaseSGD(BaseEstimator):
                 stacklevel=3,
             )
         return self
+
+    def _fit_blocks(self, X, y, sample_weight, partial, classes, first):
+        """fit / partial_fit on Dask arrays: stream over the blocks (see _blocks)."""
+        from ._blocks import DaskBlocks
+
+        if not is_dask(X):
+            raise TypeError(
+                "With Dask y or sample_weight, X must be a Dask array too (chunked "
+                "along samples)."
+            )
+        if self.early_stopping and not partial:
+            raise ValueError(
+                "early_stopping=True is not supported with Dask inputs: hold out a "
+                "validation set and watch it with partial_fit, or pass NumPy arrays."
+            )
+        source = DaskBlocks(self, X, y, sample_weight)
+        X0, y0, w0 = source.compute_block(0)
+        X0, y0, w0 = self._validate_fit_data(X0, y0, w0, reset=first)
+        source.dtype = X0.dtype
+        if first:
+            self._random_state_ = check_random_state(self.random_state)
+            if classes is None and isinstance(self, ClassifierMixin) and not partial:
+                import dask
+                import dask.array as da
+
+                labels = y if is_dask(y) else da.from_array(np.asarray(y))
+                classes = np.unique(dask.compute(da.unique(labels))[0])
+        targets0 = self._encode_targets(y0, first, classes, partial or first)
+        source.first = (X0, targets0, w0)
+        if first:
+            self._init_state(
+                X0, targets0, w0, self._n_outputs, self._random_state_, n_total=source.n_samples
+            )
+        return self._train(source, partial)
+
+    def _block_targets(self, y):
+        """Encode the targets of a block after the first (classes already fixed)."""
+        return self._encode_targets(y, False, None, True)
 
     def _split_validation(self, X, targets, sample_weight):
         n = X.shape[0]
@@ -564,6 +646,19 @@ class _BaseSGD(BaseEstimator):
         if raw.ndim == 2 and raw.shape[1] == 1:
             raw = raw[:, 0]
         return raw
+
+    def _blockwise(self, method, X, n_columns, dtype=None):
+        """``method`` over each sample-block of a Dask array X, as a Dask array.
+
+        ``n_columns`` None: one value per sample; else that many per sample.
+        """
+        check_is_fitted(self)
+        X = X.rechunk({1: -1})
+        if dtype is None:
+            dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
+        if n_columns is None:
+            return X.map_blocks(method, drop_axis=1, dtype=dtype)
+        return X.map_blocks(method, chunks=(X.chunks[0], (n_columns,)), dtype=dtype)
 
     def _check_predict_input(self, X):
         check_is_fitted(self)
@@ -744,7 +839,9 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         return self._fit(X, y, sample_weight, partial=True)
 
     def predict(self, X):
-        """Predicted targets, shape (n_samples,)."""
+        """Predicted targets, shape (n_samples,) (a Dask array for Dask X)."""
+        if is_dask(X):
+            return self._blockwise(self.predict, X, None)
         X = self._check_predict_input(X)
         return self._decision(X)
 
@@ -863,15 +960,22 @@ n_features_in_, feature_names_in_
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        if is_dask(X):
+            k = len(self.classes_)
+            return self._blockwise(self.decision_function, X, None if k == 2 else k)
         X = self._check_predict_input(X)
         return self._decision(X)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes)."""
+        if is_dask(X):
+            return self._blockwise(self.predict_proba, X, len(self.classes_))
         return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the logits."""
+        if is_dask(X):
+            return self._blockwise(self.predict_log_proba, X, len(self.classes_))
         raw = self.decision_function(X)
         if raw.ndim == 1:
             # log sigmoid(z) = -log1p(exp(-z)), stable on both sides.
@@ -887,7 +991,9 @@ n_features_in_, feature_names_in_
         return out.astype(raw.dtype, copy=False)
 
     def predict(self, X):
-        """Predicted class labels."""
+        """Predicted class labels (a Dask array for Dask X)."""
+        if is_dask(X):
+            return self._blockwise(self.predict, X, None, dtype=self.classes_.dtype)
         raw = self.decision_function(X)
         if raw.ndim == 1:
             return self.classes_[(raw > 0).astype(np.intp)]
