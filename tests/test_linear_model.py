@@ -357,3 +357,15 @@ def test_keyboard_interrupt_in_first_epoch_leaves_unfitted(monkeypatch):
         reg.fit(X, y)
     with pytest.raises(NotFittedError):
         reg.predict(X)
+
+
+def test_without_intercept(backend):
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(2000, 3)) * [1.0, 5.0, 0.2] + [3.0, -1.0, 0.5]
+    y = X @ [2.0, -1.0, 4.0] + rng.normal(size=2000)
+    ridge = Ridge(alpha=1e-4 * 2000, fit_intercept=False).fit(X, y)
+    reg = SGDRegressor(fit_intercept=False, tol=None, max_iter=100, random_state=0).fit(X, y)
+    assert reg.intercept_[0] == 0.0
+    np.testing.assert_allclose(reg.coef_, ridge.coef_, rtol=5e-3)
+    clf = SGDClassifier(fit_intercept=False, random_state=0).fit(X, y > 4)
+    assert clf.intercept_[0] == 0.0
