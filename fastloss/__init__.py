@@ -5,7 +5,7 @@ loaded from the on-disk cache), only when a kernel first runs.
 """
 
 from . import streaming
-from ._config import get_backend, set_backend, use_backend
+from ._config import get_backend, get_num_threads, set_backend, set_num_threads, use_backend
 from ._warmup import warmup
 from .losses import BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError
 from .metrics import log_loss, mean_absolute_error, mean_squared_error, root_mean_squared_error
@@ -37,6 +37,8 @@ __all__ = [
     "get_backend",
     "set_backend",
     "use_backend",
+    "get_num_threads",
+    "set_num_threads",
     "warmup",
     "plot_loss_curve",
     "streaming",

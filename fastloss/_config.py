@@ -9,7 +9,16 @@ import warnings
 
 from . import _jit
 
-__all__ = ["get_backend", "set_backend", "use_backend", "BACKENDS"]
+from ._jit import get_num_threads, set_num_threads
+
+__all__ = [
+    "get_backend",
+    "set_backend",
+    "use_backend",
+    "get_num_threads",
+    "set_num_threads",
+    "BACKENDS",
+]
 
 BACKENDS = ("numba", "numpy")
 

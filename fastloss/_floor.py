@@ -8,17 +8,17 @@ attainable memory speed a kernel reaches.
 
 import numpy as np
 
-from ._jit import jit, prange
-from ._mathfn import BLOCK, n_blocks
+from ._jit import Rows, jit
+from ._mathfn import BLOCK, n_blocks, total
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0, 1), merge="sum"))
 def read_floor(a, b):
     """Read two 1-D arrays once (a metric's traffic)."""
     n = a.shape[0]
     nb = n_blocks(n)
     sums = np.zeros(nb)
-    for blk in prange(nb):
+    for blk in range(nb):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
         ab = a[lo:hi]
@@ -27,16 +27,16 @@ def read_floor(a, b):
         for j in range(ab.shape[0]):
             acc += np.float64(ab[j]) + np.float64(bb[j])
         sums[blk] = acc
-    return sums.sum()
+    return total(sums)
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0, 1, 2), merge="sum"))
 def read_write_floor(a, b, out):
     """Read two 1-D arrays and write one (a fused loss-and-gradient's traffic)."""
     n = a.shape[0]
     nb = n_blocks(n)
     sums = np.zeros(nb)
-    for blk in prange(nb):
+    for blk in range(nb):
         lo = blk * BLOCK
         hi = min(lo + BLOCK, n)
         ab = a[lo:hi]
@@ -48,4 +48,4 @@ def read_write_floor(a, b, out):
             ob[j] = v
             acc += v
         sums[blk] = acc
-    return sums.sum()
+    return total(sums)

@@ -51,6 +51,25 @@ def block_of(w, lo, hi):
     return w[lo:hi]
 
 
+@jit(helper=True, fastmath=None)
+def total(a):
+    """Sum of a 1-D array of per-block results (a plain loop: NumPy's ``sum``
+    costs Numba about a second of compilation per array type)."""
+    acc = 0
+    for i in range(a.shape[0]):
+        acc += a[i]
+    return acc
+
+
+@jit(helper=True, fastmath=None)
+def smallest(a):
+    """Minimum of a 1-D float array of per-block results (inf when empty)."""
+    low = np.inf
+    for i in range(a.shape[0]):
+        low = min(low, a[i])
+    return low
+
+
 @jit(helper=True)
 def accumulate(acc, wsum, wmin, value, wb, j):
     """Add ``value`` (weighted by ``wb[j]``) to a block's running sums.

@@ -13,7 +13,8 @@ class Kernel:
     """A compiled Numba kernel and its NumPy twin, called the same way.
 
     ``kernel(size, *args)`` runs the kernel of the backend in force; ``size``
-    (the number of elements) picks the serial or the parallel compiled variant.
+    (the number of elements) decides whether a Numba kernel is split across
+    threads.
     """
 
     __slots__ = ("numba", "numpy", "__name__")

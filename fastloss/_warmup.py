@@ -1,27 +1,36 @@
-"""Ahead-of-time compilation of every kernel."""
+"""Ahead-of-time compilation of every kernel.
+
+Numba compiles one function at a time in a process.  With a writable disk
+cache and more than one core, :func:`warmup` therefore has a second Python
+process compile half of the kernels into the cache while this process
+compiles the other half, then loads that half from the cache: the same work,
+in about half the wall time.
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-from ._jit import PARALLEL_MIN_SIZE
+_ALLOWED = ("float32", "float64")
 
 
-def warmup(dtypes=("float32", "float64"), parallel: bool = True) -> dict:
+def warmup(dtypes=("float32", "float64")) -> dict:
     """Compile (or load from the disk cache) every kernel for ``dtypes``.
 
     Runs each public function and loss method once per dtype, with and without
-    sample weights, on inputs small enough for the serial kernels and, when
-    ``parallel`` is true, large enough for the parallel ones.
+    sample weights, on small inputs: large inputs run the same compiled code,
+    split across threads.  With a writable kernel cache and two or more cores,
+    a second process compiles half of the kernels at the same time.
 
     Parameters
     ----------
     dtypes : sequence of {"float32", "float64"}
         Floating dtypes of the inputs to compile for.
-    parallel : bool, default=True
-        Also compile the parallel variants (used above 50,000 elements).
 
     Returns
     -------
@@ -31,28 +40,72 @@ def warmup(dtypes=("float32", "float64"), parallel: bool = True) -> dict:
     Examples
     --------
     >>> import fastloss
-    >>> sorted(fastloss.warmup(dtypes=("float64",), parallel=False))
+    >>> sorted(fastloss.warmup(dtypes=("float64",)))
     ['float64']
     """
-    from . import losses, metrics
     from ._config import get_backend
 
-    allowed = ("float32", "float64")
+    names = [str(name) for name in dtypes]
+    for name in names:
+        if name not in _ALLOWED:
+            raise ValueError(f"warmup dtypes must be among {_ALLOWED}, got {name!r}.")
     spent = {}
-    sizes = (16, PARALLEL_MIN_SIZE) if parallel else (16,)
-    for name in dtypes:
-        if str(name) not in allowed:
-            raise ValueError(f"warmup dtypes must be among {allowed}, got {name!r}.")
-        dtype = np.dtype(str(name))
+    for name in names:
         start = time.perf_counter()
         if get_backend() == "numba":
-            for n in sizes:
-                _run_all(metrics, losses, n, dtype)
-        spent[str(name)] = time.perf_counter() - start
+            helper = _start_helper("losses", name)
+            _run_group("metrics", name)
+            if helper is not None:
+                _wait(helper)
+            _run_group("losses", name)  # loads what the helper compiled
+        spent[name] = time.perf_counter() - start
     return spent
 
 
-def _run_all(metrics, losses, n, dtype):
+def _start_helper(group, dtype):
+    """A process compiling ``group`` into the disk cache, or None where that cannot help."""
+    from . import _cache, _jit
+
+    if _jit.get_num_threads() < 2 or not _cache.usable():
+        return None
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {
+        **os.environ,
+        "FASTLOSS_CACHE_DIR": _cache.cache_dir(),
+        "FASTLOSS_BACKEND": "numba",
+        "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
+    }
+    code = f"from fastloss._warmup import _run_group; _run_group({group!r}, {dtype!r})"
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:  # no subprocesses here: compile everything in this process
+        return None
+
+
+def _wait(helper, timeout=600):
+    # Whatever the helper did not finish, this process compiles itself.
+    try:
+        helper.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        helper.kill()
+        helper.wait()
+
+
+def _run_group(group, dtype_name):
+    """Call every public function of ``group`` ("metrics" or "losses") once.
+
+    The two groups take about the same time to compile.
+    """
+    from . import losses, metrics
+
+    dtype = np.dtype(dtype_name)
+    n = 16
     rng = np.random.default_rng(0)
     weights = rng.uniform(0.5, 1.5, size=n)
     y = rng.normal(size=n).astype(dtype)
@@ -63,13 +116,15 @@ def _run_all(metrics, losses, n, dtype):
     proba3 = rng.dirichlet(np.ones(3), size=n).astype(dtype)
     logits3 = rng.normal(size=(n, 3)).astype(dtype)
     for w in (None, weights):
-        metrics.mean_squared_error(y, p, sample_weight=w)
-        metrics.mean_squared_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
-        metrics.mean_absolute_error(y, p, sample_weight=w)
-        metrics.mean_absolute_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
-        metrics.log_loss(labels, proba, sample_weight=w)
-        metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
-        metrics.log_loss(labels3, proba3, sample_weight=w)
+        if group == "metrics":
+            metrics.mean_squared_error(y, p, sample_weight=w)
+            metrics.mean_squared_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
+            metrics.mean_absolute_error(y, p, sample_weight=w)
+            metrics.mean_absolute_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
+            metrics.log_loss(labels, proba, sample_weight=w)
+            metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
+            metrics.log_loss(labels3, proba3, sample_weight=w)
+            continue
         for loss, target, raw in (
             (losses.MeanSquaredError(), y, p),
             (losses.MeanAbsoluteError(), y, p),

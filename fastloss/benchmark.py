@@ -515,23 +515,23 @@ def plot(cases, path):
 
 def main(args) -> int:
     """``fastloss bench``: run, print the table, write JSON and plot if asked."""
-    import numba
-
     from ._config import set_backend
+    from ._jit import get_num_threads, set_num_threads
 
     if args.threads is not None:
-        if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
+        cores = os.cpu_count() or 1
+        if not 1 <= args.threads <= cores:
             print(
-                f"fastloss bench: --threads must be between 1 and "
-                f"{numba.config.NUMBA_NUM_THREADS}, got {args.threads}",
+                f"fastloss bench: --threads must be between 1 and {cores} (the cores "
+                f"here), got {args.threads}",
                 file=sys.stderr,
             )
             return 2
-        numba.set_num_threads(args.threads)
+        set_num_threads(args.threads)
         torch = _torch()
         if torch is not None:
             torch.set_num_threads(args.threads)
-    threads = args.threads or numba.get_num_threads()
+    threads = args.threads or get_num_threads()
     set_backend(args.backend)
     mode = "full" if args.full else "quick"
     dtypes = tuple(args.dtype) if args.dtype else (

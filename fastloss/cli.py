@@ -20,10 +20,10 @@ def _info(args) -> int:
     if _jit.numba_available():
         import numba
 
-        print(f"numba {numba.__version__} ({numba.config.NUMBA_NUM_THREADS} threads)")
+        print(f"numba {numba.__version__}")
     else:
         print(f"numba unavailable: {_jit._numba_error!r}")
-    print(f"backend {fastloss.get_backend()}")
+    print(f"backend {fastloss.get_backend()}, {fastloss.get_num_threads()} threads for large inputs")
     return 0
 
 

@@ -1,8 +1,9 @@
 """Threads and processes: same results as serial calls, no crash, any cache state.
 
-Each scenario runs in a subprocess, so a crash or an abort (Numba's workqueue
-layer aborts the process on concurrent parallel launches) fails the test
-instead of killing the test run.
+Each scenario runs in a subprocess, so a crash or an abort fails the test
+instead of killing the test run.  fastloss splits large calls across threads
+of its own over ``nogil`` kernels, so Numba's threading layer (``workqueue``
+aborts the process on concurrent parallel launches) is never started.
 """
 
 import os
@@ -71,7 +72,11 @@ THREADS = CALLS + textwrap.dedent(
         t.join()
     assert not errors, errors[:5]
     import numba
-    print("ok", numba.threading_layer())
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no Numba parallel region ever ran
+        layer = "none"
+    print("ok", layer)
     """
 )
 
@@ -90,9 +95,7 @@ def test_eight_threads_match_serial(layer):
     env = {"NUMBA_THREADING_LAYER": layer} if layer else {}
     result = run(THREADS, env)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.startswith("ok")
-    if layer:
-        assert result.stdout.split()[-1] == layer
+    assert result.stdout.split() == ["ok", "none"]
 
 
 PROCESS = CALLS + textwrap.dedent(
@@ -127,7 +130,7 @@ def test_four_processes_on_an_empty_cache(tmp_path):
                for name in files)
     # A fifth process loads what they wrote.
     again = run(PROCESS + "\nfrom fastloss.metrics import squared_error\n"
-                "k = squared_error.KERNELS.metric_sums.numba.parallel_dispatcher\n"
+                "k = squared_error.KERNELS.metric_sums.numba.dispatcher\n"
                 "print(sum(k.stats.cache_hits.values()))",
                 {"FASTLOSS_CACHE_DIR": str(tmp_path / "cache")})
     assert again.returncode == 0, again.stderr[-3000:]

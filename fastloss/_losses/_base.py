@@ -70,15 +70,17 @@ class FusedLoss:
     def _loss_sum(self, y, raw, w, size=None):
         """(weighted loss sum, weight sum, weight min) in one pass.
 
-        ``size`` picks the serial or parallel kernel (default: ``raw.size``).
+        ``size`` decides whether the kernel is split across threads
+        (default: ``raw.size``; 0 keeps it in the calling thread).
         """
         return self._kernels.loss_sum(raw.size if size is None else size, y, raw, w)
 
     def _serial_mean(self, y, raw, w):
-        """Weighted mean loss of trusted, validated arrays, on the serial kernel.
+        """Weighted mean loss of trusted, validated arrays, in the calling thread.
 
-        For fastloss's own training loops, which run between BLAS calls: a
-        parallel region there waits on cores that BLAS threads still spin on.
+        For fastloss's own training loops, which run between BLAS calls: work
+        handed to other threads there waits on cores that BLAS threads still
+        spin on.
         """
         total, wsum, _ = self._loss_sum(y, raw, w, size=0)
         return float(total) / wsum

@@ -2,18 +2,18 @@
 
 import numpy as np
 
-from .._jit import jit, prange
-from .._mathfn import BLOCK, n_blocks
+from .._jit import Rows, jit
+from .._mathfn import BLOCK, n_blocks, smallest, total
 from .._registry import Kernel
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0,), merge=("sum", "min")))
 def _weight_stats_numba(w):
     n = w.shape[0]
     nb = n_blocks(n)
     sums = np.zeros(nb)
     mins = np.empty(nb)
-    for b in prange(nb):
+    for b in range(nb):
         wb = w[b * BLOCK : min(b * BLOCK + BLOCK, n)]
         acc = 0.0
         low = np.inf
@@ -23,7 +23,7 @@ def _weight_stats_numba(w):
         sums[b] = acc
         mins[b] = low
     # A NaN weight makes the sum NaN, which the caller diagnoses.
-    return sums.sum(), mins.min()
+    return total(sums), smallest(mins)
 
 
 def _weight_stats_numpy(w):

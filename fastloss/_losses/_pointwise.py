@@ -10,12 +10,12 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import jit, prange
-from .._mathfn import BLOCK, accumulate, block_of, n_blocks, weight, weight_totals
+from .._jit import Rows, jit
+from .._mathfn import BLOCK, accumulate, block_of, n_blocks, smallest, total, weight, weight_totals
 from .._registry import Kernel
 
 
-@jit(parallel=True, template=True)
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), template=True)
 def _metric_sums(y, p, w):
     """Per-column weighted loss sums of (n, k) arrays, plus weight sum and min."""
     n, k = y.shape
@@ -25,7 +25,7 @@ def _metric_sums(y, p, w):
     wmins = np.empty(nb)
     yf = y.reshape(n * k)
     pf = p.reshape(n * k)
-    for b in prange(nb):
+    for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         wb = block_of(w, lo, hi)
@@ -48,16 +48,20 @@ def _metric_sums(y, p, w):
         wsum, wmin = weight_totals(wb, hi - lo, wsum, wmin)
         wsums[b] = wsum
         wmins[b] = wmin
-    return sums.sum(axis=0), wsums.sum(), wmins.min()
+    columns = np.zeros(k)
+    for b in range(nb):
+        for j in range(k):
+            columns[j] += sums[b, j]
+    return columns, total(wsums), smallest(wmins)
 
 
-@jit(parallel=True, template=True)
+@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), template=True)
 def _loss_gradient(y, raw, w, scale, grad):
     """Weighted loss sum; writes ``grad[i] = scale * w[i] * dloss/draw[i]``."""
     n = raw.shape[0]
     nb = n_blocks(n)
     sums = np.zeros(nb)
-    for b in prange(nb):
+    for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         wb = block_of(w, lo, hi)
@@ -71,7 +75,7 @@ def _loss_gradient(y, raw, w, scale, grad):
             acc += wi * value
             gb[j] = scale * wi * slope
         sums[b] = acc
-    return sums.sum()
+    return total(sums)
 
 
 def _metric_sums_numpy(elem_numpy):

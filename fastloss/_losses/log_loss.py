@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import jit, prange
-from .._mathfn import BLOCK, accumulate, block_of, log_pos, n_blocks, weight_totals
+from .._jit import Rows, jit
+from .._mathfn import BLOCK, accumulate, block_of, log_pos, n_blocks, smallest, total, weight_totals
 from .._registry import Kernel
 
 #: Labels are recorded in a 64-bit mask of seen columns (column 63 = "63+").
@@ -107,7 +107,7 @@ def _multiclass_block(yb, pb, wb, classes, identity, eps, tol):
     return acc, wsum, wmin, miss, mask, off
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or")))
 def _binary_numba(y, p, w, classes, identity, eps):
     """Binary log loss of 1-D ``p`` = P(class classes[1]).
 
@@ -117,7 +117,7 @@ def _binary_numba(y, p, w, classes, identity, eps):
     nb = n_blocks(n)
     out = np.zeros((nb, 3))
     counts = np.zeros((nb, 2), dtype=np.int64)
-    for b in prange(nb):
+    for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         # Literal True/False: each call compiles to a loop without the other
@@ -130,7 +130,7 @@ def _binary_numba(y, p, w, classes, identity, eps):
     return _combine(out, counts)
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or", "sum")))
 def _multiclass_numba(y, p, w, classes, identity, eps, tol):
     """Log loss of (n, k) probabilities.
 
@@ -141,7 +141,7 @@ def _multiclass_numba(y, p, w, classes, identity, eps, tol):
     nb = n_blocks(n)
     out = np.zeros((nb, 3))
     counts = np.zeros((nb, 3), dtype=np.int64)
-    for b in prange(nb):
+    for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         wb = block_of(w, lo, hi)
@@ -150,8 +150,8 @@ def _multiclass_numba(y, p, w, classes, identity, eps, tol):
         else:
             res = _multiclass_block(y[lo:hi], p[lo:hi], wb, classes, False, eps, tol)
         out[b, 0], out[b, 1], out[b, 2], counts[b, 0], counts[b, 1], counts[b, 2] = res
-    total, wsum, wmin, missing, mask = _combine(out, counts)
-    return total, wsum, wmin, missing, mask, counts[:, 2].sum()
+    loss, wsum, wmin, missing, mask = _combine(out, counts)
+    return loss, wsum, wmin, missing, mask, total(counts[:, 2])
 
 
 @jit(helper=True)
@@ -160,7 +160,7 @@ def _combine(out, counts):
     mask = 0
     for b in range(counts.shape[0]):
         mask |= counts[b, 1]
-    return out[:, 0].sum(), out[:, 1].sum(), out[:, 2].min(), counts[:, 0].sum(), mask
+    return total(out[:, 0]), total(out[:, 1]), smallest(out[:, 2]), total(counts[:, 0]), mask
 
 
 def _columns_numpy(y, classes, identity):

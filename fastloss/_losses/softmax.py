@@ -4,13 +4,15 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import jit, prange
+from .._jit import Rows, jit
 from .._mathfn import (
     accumulate,
     block_of,
     exp_nonpos,
     log1p_nonneg,
     log_pos,
+    smallest,
+    total,
     weight,
     weight_totals,
 )
@@ -32,7 +34,7 @@ def _label_index(label, k):
 
 @jit(helper=True)
 def _chunk_rows(k):
-    """Rows per parallel chunk: about 16k logits, so the scratch stays in L2."""
+    """Rows per chunk: about 16k logits, so the scratch stays in L2."""
     return max(16, 16384 // k)
 
 
@@ -137,14 +139,14 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, cols):
                 m[r] = mr + log_pos(total) - row[c]
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")))
 def _loss_sum_numba(y, raw, w):
     n, k = raw.shape
     rawf = raw.reshape(n * k)
     rows = _chunk_rows(k)
     nb = (n + rows - 1) // rows
     out = np.zeros((nb, 3))
-    for b in prange(nb):
+    for b in range(nb):
         lo = b * rows
         hi = min(lo + rows, n)
         rf = rawf[lo * k : hi * k]
@@ -164,10 +166,10 @@ def _loss_sum_numba(y, raw, w):
             acc, wsum, wmin = accumulate(acc, wsum, wmin, m[r], wb, r)
         out[b, 0] = acc
         out[b, 1], out[b, 2] = weight_totals(wb, hi - lo, wsum, wmin)
-    return out[:, 0].sum(), out[:, 1].sum(), out[:, 2].min()
+    return total(out[:, 0]), total(out[:, 1]), smallest(out[:, 2])
 
 
-@jit(parallel=True)
+@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"))
 def _loss_gradient_numba(y, raw, w, scale, grad):
     n, k = raw.shape
     rawf = raw.reshape(n * k)
@@ -175,7 +177,7 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
     rows = _chunk_rows(k)
     nb = (n + rows - 1) // rows
     sums = np.zeros(nb)
-    for b in prange(nb):
+    for b in range(nb):
         lo = b * rows
         hi = min(lo + rows, n)
         rf = rawf[lo * k : hi * k]
@@ -206,7 +208,7 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
                 # softmax_c - 1 = -other / sum: no cancellation, rounded once.
                 gf[base + c] = -f * other[r]
         sums[b] = acc
-    return sums.sum()
+    return total(sums)
 
 
 def _softmax_numpy(y, raw):
