@@ -1,10 +1,13 @@
 """Scalar helpers shared by the Numba kernels (also valid plain Python).
 
-``log_pos`` and ``exp_nonpos`` are branch-free ports of fdlibm's ``log`` and
-``exp`` (error < 1 ulp).  Unlike calls into libm, LLVM can inline and
-vectorise them, which is what makes the log-loss and softmax kernels run at
-memory speed.  They are compiled *without* fast-math: their error-compensating
-arithmetic must not be re-associated.
+``log_pos`` and ``exp_nonpos`` are branch-free, table-driven ``log`` and
+``exp`` (the glibc/ARM optimized-routines scheme: a 128-entry table and a
+short polynomial, no division; error < 1.5 ulp).  Unlike calls into libm,
+LLVM inlines and vectorises them (the table reads become vector gathers),
+which is what lets the log-loss and softmax kernels approach memory speed;
+fdlibm's forms, which they replace, spent most of their time in a vector
+division.  They are compiled *without* fast-math, so their arithmetic is
+evaluated as written.
 """
 
 import math
@@ -21,21 +24,62 @@ from ._jit import jit
 #: indexing ``y[lo + j]`` directly ran 2-4x slower.
 BLOCK = 4096
 
+#: ln 2 split in two: ``_LN2_HI`` has 32 significant bits, so ``k * _LN2_HI`` is exact.
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
-_INV_LN2 = 1.44269504088896338700e00
-_LG1 = 6.666666666666735130e-01
-_LG2 = 3.999999999940941908e-01
-_LG3 = 2.857142874366239149e-01
-_LG4 = 2.222219843214978396e-01
-_LG5 = 1.818357216161805012e-01
-_LG6 = 1.531383769920937332e-01
-_LG7 = 1.479819860511658591e-01
-_P1 = 1.66666666666666019037e-01
-_P2 = -2.77777777770155933842e-03
-_P3 = 6.61375632143793436117e-05
-_P4 = -1.65339022054652515390e-06
-_P5 = 4.13813679705723846039e-08
+
+# log(x) = k ln2 + log(c) + log1p(r), r = (z - c) / c, |r| < 2**-7.4, where
+# x = 2**k z with z in [0.686, 1.371) and c the centre of z's 1/128 of that
+# range, found with integer operations so that z - c is exact; 1/c and log(c)
+# come from tables.  The two intervals next to 1.0 use c = 1, so near x = 1
+# the result is the polynomial alone, with full relative accuracy.
+_LOG_N = 128
+_LOG_OFF = 0x3FF0000000000000 - 80 * (1 << 45) - (1 << 44)  # 1.0 is the centre of interval 80
+_LOG_C1_BITS = 79 << 45  # interval 79 also uses c = 1
+_L2 = -1.0 / 2  # Taylor coefficients of log1p
+_L3 = 1.0 / 3
+_L4 = -1.0 / 4
+_L5 = 1.0 / 5
+_L6 = -1.0 / 6
+_L7 = 1.0 / 7
+_L8 = -1.0 / 8
+
+
+def _log_tables():
+    invc = np.empty(_LOG_N)
+    logc = np.empty(_LOG_N)
+    for i in range(_LOG_N):
+        c = np.int64(_LOG_OFF + (i << 45) + (1 << 44)).view(np.float64)
+        invc[i] = 1.0 / float(c)
+        logc[i] = np.float64(np.log(np.longdouble(c)))
+    invc[79], logc[79] = 1.0, 0.0
+    return invc, logc
+
+
+_LOG_INVC, _LOG_LOGC = _log_tables()
+
+# exp(x) = 2**(k + j/128) * exp(r), |r| <= ln2/256: 2**(j/128) from a table
+# (stored minus j << 45, so that adding (k << 52) + (j << 45) scales it).
+_EXP_N = 128
+_EXP_N_INV_LN2 = _EXP_N / math.log(2.0)
+_EXP_LN2N_HI = _LN2_HI / _EXP_N
+_EXP_LN2N_LO = _LN2_LO / _EXP_N
+_E2 = 1.0 / 2
+_E3 = 1.0 / 6
+_E4 = 1.0 / 24
+_E5 = 1.0 / 120
+_TWO_M1000 = 2.0**-1000
+
+
+def _exp_table():
+    table = np.empty(_EXP_N, dtype=np.int64)
+    for j in range(_EXP_N):
+        value = np.float64(np.exp2(np.longdouble(j) / _EXP_N))
+        table[j] = value.view(np.int64) - (j << 45)
+    return table
+
+
+_EXP_TABLE = _exp_table()
 
 
 @jit(helper=True, fastmath=None)
@@ -101,45 +145,38 @@ def weight(w, i):
 
 @jit(helper=True, fastmath=None)
 def log_pos(x):
-    """Natural log of a positive, finite, normal float64 ``x`` (fdlibm ``log``)."""
+    """Natural log of a positive, finite, normal float64 ``x`` (< 1.5 ulp)."""
     ix = np.float64(x).view(np.int64)
-    hx = (ix >> 32) + (0x3FF00000 - 0x3FE6A09E)
-    k = (hx >> 20) - 0x3FF
-    hx = (hx & 0x000FFFFF) + 0x3FE6A09E
-    ix = (hx << 32) | (ix & 0xFFFFFFFF)
-    f = np.int64(ix).view(np.float64) - 1.0
-    hfsq = 0.5 * f * f
-    s = f / (2.0 + f)
-    z = s * s
-    w = z * z
-    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
-    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
-    r = t2 + t1
+    tmp = ix - _LOG_OFF
+    i = (tmp >> 45) & (_LOG_N - 1)
+    k = tmp >> 52
+    low = tmp & 0x000FFFFFFFFFFFFF
+    z = np.int64(low + _LOG_OFF).view(np.float64)
+    cbits = low & 0x000FE00000000000
+    c = np.int64(cbits + (_LOG_OFF + (1 << 44))).view(np.float64)
+    c = 1.0 if cbits == _LOG_C1_BITS else c
+    r = (z - c) * _LOG_INVC[i]
+    r2 = r * r
+    q = _L2 + r * (_L3 + r * (_L4 + r * (_L5 + r * (_L6 + r * (_L7 + r * _L8)))))
     dk = np.float64(k)
-    return s * (hfsq + r) + dk * _LN2_LO - hfsq + f + dk * _LN2_HI
+    return (dk * _LN2_HI + _LOG_LOGC[i]) + (r + (r2 * q + dk * _LN2_LO))
 
 
 @jit(helper=True, fastmath=None)
 def exp_nonpos(x):
-    """``exp(x)`` for ``x <= 0`` (fdlibm ``exp``).
+    """``exp(x)`` for ``x <= 0`` (< 1 ulp).
 
-    Results below 2**-1076 flush to 0; NaN propagates.
+    Results below about 2**-1075 flush to 0; NaN propagates.
     """
     x = max(x, -746.0)
-    k = math.floor(_INV_LN2 * x + 0.5)
-    hi = x - k * _LN2_HI
-    lo = k * _LN2_LO
-    r = hi - lo
-    t = r * r
-    c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
-    y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    # Scale by 2**k in two exact steps so that subnormal results stay right.
-    ki = np.int64(k) if k == k else np.int64(0)
-    ka = max(ki, np.int64(-1000))
-    kb = ki - ka
-    sa = np.int64((ka + 1023) << 52).view(np.float64)
-    sb = np.int64((kb + 1023) << 52).view(np.float64)
-    return y * sa * sb
+    kd = np.floor(_EXP_N_INV_LN2 * x + 0.5)
+    r = (x - kd * _EXP_LN2N_HI) - kd * _EXP_LN2N_LO
+    r2 = r * r
+    p = r + r2 * ((_E2 + r * _E3) + r2 * (_E4 + r * _E5))
+    ki = np.int64(kd) if kd == kd else np.int64(0)
+    # Scaled by 2**1000 and back, so that subnormal results are rounded once.
+    s = np.int64(_EXP_TABLE[ki & (_EXP_N - 1)] + ((ki + 1000 * _EXP_N) << 45)).view(np.float64)
+    return (s + s * p) * _TWO_M1000
 
 
 @jit(helper=True, fastmath=None)

@@ -1,0 +1,83 @@
+"""Accuracy of the vectorisable log/exp helpers, compiled and as plain Python."""
+
+import numpy as np
+import pytest
+
+from fastloss import _mathfn
+from fastloss._jit import jit
+
+
+@jit()
+def _map_log(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.log_pos(x[i])
+
+
+@jit()
+def _map_exp(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.exp_nonpos(x[i])
+
+
+def _ulps(got, exact):
+    """Error in units of the last place of the correctly rounded result."""
+    rounded = exact.astype(np.float64)
+    spacing = np.spacing(np.abs(rounded))
+    return np.abs(got.astype(np.longdouble) - exact) / spacing
+
+
+@pytest.fixture(scope="module")
+def rng():
+    return np.random.default_rng(20261123)
+
+
+def _log_inputs(rng):
+    return np.concatenate([
+        10.0 ** rng.uniform(-300, 300, 200_000),
+        10.0 ** rng.uniform(-16, 0, 200_000),
+        rng.uniform(0.0, 1.0, 200_000) + 1e-300,
+        1.0 + rng.uniform(-0.02, 0.02, 200_000),
+        np.array([np.finfo(np.float64).eps, 0.5, 1.0, 2.0, np.nextafter(1.0, 0), np.nextafter(1.0, 2)]),
+    ])
+
+
+def _exp_inputs(rng):
+    return np.concatenate([
+        rng.uniform(-745.0, 0.0, 200_000),
+        rng.uniform(-1.0, 0.0, 200_000),
+        -(10.0 ** rng.uniform(-300, 0, 200_000)),
+        np.array([0.0, -0.0, -1e-300, -708.0, -745.0]),
+    ])
+
+
+def test_log_pos_within_1_5_ulp(rng):
+    x = _log_inputs(rng)
+    out = np.empty_like(x)
+    _map_log(0, x, out)
+    exact = np.log(x.astype(np.longdouble))
+    assert _ulps(out, exact).max() < 1.5
+    assert out[x == 1.0].tolist() == [0.0]
+
+
+def test_exp_nonpos_within_1_ulp(rng):
+    x = _exp_inputs(rng)
+    out = np.empty_like(x)
+    _map_exp(0, x, out)
+    exact = np.exp(x.astype(np.longdouble))
+    normal = exact >= np.finfo(np.float64).tiny
+    assert _ulps(out[normal], exact[normal]).max() < 1.0
+    # Subnormal results: within one unit of the smallest subnormal.
+    assert np.abs(out[~normal] - exact[~normal].astype(np.float64)).max() <= 5e-324
+    assert np.exp(-746.5) == 0.0 and _mathfn.exp_nonpos(-746.5) == 0.0
+    assert np.isnan(_mathfn.exp_nonpos(np.nan))
+
+
+def test_plain_python_matches_compiled(rng):
+    x = _log_inputs(rng)[::997]
+    compiled = np.empty_like(x)
+    _map_log(0, x, compiled)
+    assert [_mathfn.log_pos.py_func(v) for v in x] == compiled.tolist()
+    z = _exp_inputs(rng)[::997]
+    compiled = np.empty_like(z)
+    _map_exp(0, z, compiled)
+    assert [_mathfn.exp_nonpos.py_func(v) for v in z] == compiled.tolist()
