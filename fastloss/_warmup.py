@@ -10,7 +10,6 @@ in about half the wall time.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 
@@ -64,6 +63,8 @@ def warmup(dtypes=("float32", "float64")) -> dict:
 
 def _start_helper(group, dtype):
     """A process compiling ``group`` into the disk cache, or None where that cannot help."""
+    import subprocess  # here, not at import: it costs `import fastloss` 9 ms
+
     from . import _cache, _jit
 
     if _jit.get_num_threads() < 2 or not _cache.usable():
@@ -90,6 +91,8 @@ def _start_helper(group, dtype):
 
 def _wait(helper, timeout=600):
     # Whatever the helper did not finish, this process compiles itself.
+    import subprocess
+
     try:
         helper.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

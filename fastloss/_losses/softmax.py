@@ -168,31 +168,47 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, cols):
                 m[r] = mr + log_pos(total) - row[c]
 
 
+@jit(helper=True)
+def _chunk_scratch(rows, k):
+    """Scratch for one chunk, reused by every chunk of a call (allocated per
+    chunk, it cost a page fault per 4 KiB, each time)."""
+    return np.empty((2, rows * k)), np.empty((3, rows)), np.empty(rows, dtype=np.int64)
+
+
+@jit(helper=True)
+def _chunk_losses(rf, k, yb, scratch):
+    """Exponentials and per-row losses of a chunk of rows (logits ``rf``, labels ``yb``).
+
+    Returns views of ``scratch``: ``e`` (one per logit), and per row the loss
+    ``m``, the sum of exponentials ``s``, its part outside the label column
+    ``other`` and the label column ``cols`` (see :func:`_chunk_rows_loss`).
+    """
+    flat, per_row, col_scratch = scratch
+    rows = yb.shape[0]
+    e = flat[0, : rf.shape[0]]
+    m = per_row[0, :rows]
+    s = per_row[1, :rows]
+    other = per_row[2, :rows]
+    cols = col_scratch[:rows]
+    _chunk_exp(rf, k, e, flat[1, : rf.shape[0]], m)
+    _chunk_rows_loss(rf, k, e, m, yb, s, other, cols)
+    return e, m, s, other, cols
+
+
 @jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")))
 def _loss_sum_numba(y, raw, w):
     n, k = raw.shape
     rawf = raw.reshape(n * k)
     rows = _chunk_rows(k)
     nb = (n + rows - 1) // rows
-    # Scratch for one chunk, reused by every chunk (allocating it per chunk
-    # cost a page fault per 4 KiB of it, each time).
-    scratch = np.empty((2, rows * k))
-    row_scratch = np.empty((3, rows))
-    col_scratch = np.empty(rows, dtype=np.int64)
+    scratch = _chunk_scratch(min(rows, n), k)
     out = np.zeros((nb, 3))
     for b in range(nb):
         lo = b * rows
         hi = min(lo + rows, n)
         rf = rawf[lo * k : hi * k]
         wb = block_of(w, lo, hi)
-        e = scratch[0, : rf.shape[0]]
-        shift = scratch[1, : rf.shape[0]]
-        m = row_scratch[0, : hi - lo]
-        s = row_scratch[1, : hi - lo]
-        other = row_scratch[2, : hi - lo]
-        cols = col_scratch[: hi - lo]
-        _chunk_exp(rf, k, e, shift, m)
-        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, other, cols)
+        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
         acc = 0.0
         wsum = 0.0
         wmin = np.inf
@@ -210,11 +226,7 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
     gradf = grad.reshape(n * k)
     rows = _chunk_rows(k)
     nb = (n + rows - 1) // rows
-    # Scratch for one chunk, reused by every chunk (allocating it per chunk
-    # cost a page fault per 4 KiB of it, each time).
-    scratch = np.empty((2, rows * k))
-    row_scratch = np.empty((3, rows))
-    col_scratch = np.empty(rows, dtype=np.int64)
+    scratch = _chunk_scratch(min(rows, n), k)
     sums = np.zeros(nb)
     for b in range(nb):
         lo = b * rows
@@ -222,16 +234,9 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
         rf = rawf[lo * k : hi * k]
         gf = gradf[lo * k : hi * k]
         wb = block_of(w, lo, hi)
-        e = scratch[0, : rf.shape[0]]
-        shift = scratch[1, : rf.shape[0]]
-        m = row_scratch[0, : hi - lo]
-        s = row_scratch[1, : hi - lo]
-        other = row_scratch[2, : hi - lo]
-        cols = col_scratch[: hi - lo]
-        _chunk_exp(rf, k, e, shift, m)
         # Every loss of the chunk is read before its gradient is written:
         # grad may share memory with raw.
-        _chunk_rows_loss(rf, k, e, m, y[lo:hi], s, other, cols)
+        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
         acc = 0.0
         for r in range(hi - lo):
             wr = weight(wb, r)
