@@ -82,6 +82,33 @@ def _binary_block(yb, pb, wb, classes, identity, eps):
 
 
 @jit(helper=True)
+def _binary_block_01(yb, pb, wb, eps):
+    """Fast path of :func:`_binary_block` for labels 0/1 and probabilities in [0, 1].
+
+    Returns the same, with ``miss = -1`` when a label or a probability is
+    outside that (the caller then runs the general block): tracking labels and
+    invalid values per element cost as much as the logarithm.
+    """
+    acc = 0.0
+    wsum = 0.0
+    wmin = np.inf
+    bad = 0
+    ones = 0
+    top = 1.0 - eps
+    for j in range(pb.shape[0]):
+        label = yb[j]
+        pj = np.float64(pb[j])
+        one = label == 1
+        q = min(max(pj if one else 1.0 - pj, eps), top)
+        acc, wsum, wmin = accumulate(acc, wsum, wmin, -log_pos(q), wb, j)
+        bad += not ((one or label == 0) and pj >= 0.0 and pj <= 1.0)
+        ones += one
+    wsum, wmin = weight_totals(wb, pb.shape[0], wsum, wmin)
+    mask = np.int64(ones < pb.shape[0]) | (np.int64(ones > 0) << 1)
+    return acc, wsum, wmin, -1 if bad else 0, mask
+
+
+@jit(helper=True)
 def _multiclass_block(yb, pb, wb, classes, identity, eps, tol):
     k = pb.shape[1]
     acc = 0.0
@@ -123,7 +150,9 @@ def _binary_numba(y, p, w, classes, identity, eps):
         # Literal True/False: each call compiles to a loop without the other
         # mapping, so the identity case vectorises.
         if identity:
-            res = _binary_block(y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, True, eps)
+            res = _binary_block_01(y[lo:hi], p[lo:hi], block_of(w, lo, hi), eps)
+            if res[3] < 0:
+                res = _binary_block(y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, True, eps)
         else:
             res = _binary_block(y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, False, eps)
         out[b, 0], out[b, 1], out[b, 2], counts[b, 0], counts[b, 1] = res
