@@ -257,6 +257,18 @@ def _thread_pool(workers):
         return _threads["pool"]
 
 
+def _after_fork_in_child():
+    # A fork taken while another thread held these locks would leave them held
+    # for good in the child (multiprocessing and joblib fork worker processes).
+    global _lock, _parallel_slot
+    _lock = threading.RLock()
+    _parallel_slot = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class SerialRef:
     """A kernel called from inside another kernel (in that kernel's thread).
 

@@ -100,3 +100,52 @@ def test_split_calls_run_on_helper_threads(restore_threads, monkeypatch):
     seen.clear()
     fastloss.mean_squared_error(y, y + 1)
     assert not seen  # one thread: not split at all
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_split_calls_work_in_a_forked_child_even_if_forked_mid_call(restore_threads):
+    """A child forked while a split call runs in another thread can still split its own calls."""
+    import multiprocessing
+    import threading
+
+    fastloss.set_num_threads(2)
+    y = np.linspace(0, 1, 2_000_000)
+    expected = fastloss.mean_squared_error(y, y + 0.5)
+    stop = threading.Event()
+
+    def busy():
+        while not stop.is_set():
+            fastloss.mean_squared_error(y, y + 0.5)
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(2) as pool:
+            results = pool.starmap(_child_mse, [(y, 0.5)] * 4, chunksize=1)
+    finally:
+        stop.set()
+        thread.join()
+    for value, split in results:
+        assert value == pytest.approx(expected, rel=1e-13)
+        assert split  # the child's own call was split across its threads
+
+
+def _child_mse(y, shift):
+    import threading
+
+    seen = set()
+    real = _jit.Rows.run
+
+    def spy(self, dispatcher, args, threads):
+        def record(*chunk):
+            seen.add(threading.get_ident())
+            return dispatcher(*chunk)
+
+        return real(self, record, args, threads)
+
+    _jit.Rows.run = spy
+    try:
+        return fastloss.mean_squared_error(y, y + shift), len(seen) == 2
+    finally:
+        _jit.Rows.run = real
