@@ -322,8 +322,10 @@ class KernelTemplate:
         namespace.update(bindings)
         digest = 0
         for name in sorted(bindings):
-            code = getattr(bindings[name], "py_func", bindings[name]).__code__
-            digest = zlib.crc32(name.encode() + code.co_code + repr(code.co_consts).encode(), digest)
+            value = bindings[name]
+            code = getattr(getattr(value, "py_func", value), "__code__", None)
+            blob = repr(value) if code is None else code.co_code + repr(code.co_consts).encode()
+            digest = zlib.crc32(name.encode() + (blob.encode() if isinstance(blob, str) else blob), digest)
         clone = types.FunctionType(
             func.__code__, namespace, f"{func.__name__}_{suffix}", func.__defaults__
         )

@@ -186,3 +186,72 @@ def log1p_nonneg(t):
     d = u - 1.0
     # Branch-free (a select), so loops calling it still vectorise.
     return log_pos(u) * (t / d) if d != 0.0 else t
+
+
+# float32 twins, for kernels that work in float32 throughout (8 lanes to a
+# vector instead of 4).  musl's logf (fdlibm form) and a degree-7 exp.
+_F0 = np.float32(0.0)
+_F0_5 = np.float32(0.5)
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_FLN2_HI = np.float32(6.9313812256e-01)  # k * _FLN2_HI exact
+_FLN2_LO = np.float32(9.0580006145e-06)
+_FLG1 = np.float32(0.66666662693)
+_FLG2 = np.float32(0.40000972152)
+_FLG3 = np.float32(0.28498786688)
+_FLG4 = np.float32(0.24279078841)
+_I0 = np.int32(0)
+_I23 = np.int32(23)
+_I127 = np.int32(127)
+_IEXP_ADJ = np.int32(0x3F800000 - 0x3F3504F3)
+_IMANT = np.int32(0x007FFFFF)
+_ISQRTH = np.int32(0x3F3504F3)
+_FINV_LN2 = np.float32(1.4426950409)
+_FLN2E_HI = np.float32(6.9314575195e-01)  # k * _FLN2E_HI exact for |k| < 2**8
+_FLN2E_LO = np.float32(1.4286067653e-06)
+_FE2 = np.float32(1.0 / 2)
+_FE3 = np.float32(1.0 / 6)
+_FE4 = np.float32(1.0 / 24)
+_FE5 = np.float32(1.0 / 120)
+_FE6 = np.float32(1.0 / 720)
+_FE7 = np.float32(1.0 / 5040)
+_FEXP_MIN = np.float32(-104.0)
+_FTWO_M64 = np.float32(2.0**-64)
+_IBIAS = np.int32(127 + 64)
+
+
+@jit(helper=True, fastmath=None)
+def log_pos32(x):
+    """Natural log of a positive, finite, normal float32 ``x``, in float32 (< 1 ulp)."""
+    ix = np.float32(x).view(np.int32) + _IEXP_ADJ
+    k = (ix >> _I23) - _I127
+    ix = (ix & _IMANT) + _ISQRTH
+    f = np.int32(ix).view(np.float32) - _F1
+    s = f / (_F2 + f)
+    z = s * s
+    w = z * z
+    r = z * (_FLG1 + w * _FLG3) + w * (_FLG2 + w * _FLG4)
+    hfsq = _F0_5 * f * f
+    dk = np.float32(k)
+    return s * (hfsq + r) + dk * _FLN2_LO - hfsq + f + dk * _FLN2_HI
+
+
+@jit(helper=True, fastmath=None)
+def exp_nonpos32(x):
+    """``exp(x)`` of a float32 ``x <= 0``, in float32 (< 1.5 ulp; below about 2**-150: 0)."""
+    x = max(np.float32(x), _FEXP_MIN)
+    k = np.floor(_FINV_LN2 * x + _F0_5)
+    r = (x - k * _FLN2E_HI) - k * _FLN2E_LO
+    r2 = r * r
+    y = (_F1 + r) + r2 * ((_FE2 + r * _FE3) + r2 * ((_FE4 + r * _FE5) + r2 * (_FE6 + r * _FE7)))
+    ki = np.int32(k) if k == k else _I0
+    s = np.int32((ki + _IBIAS) << _I23).view(np.float32)
+    return (y * s) * _FTWO_M64
+
+
+@jit(helper=True, fastmath=None)
+def log1p_nonneg32(t):
+    """``log(1 + t)`` for a finite float32 ``t >= 0``, in float32."""
+    u = _F1 + t
+    d = u - _F1
+    return log_pos32(u) * (t / d) if d != _F0 else t

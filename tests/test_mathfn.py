@@ -19,6 +19,18 @@ def _map_exp(x, out):
         out[i] = _mathfn.exp_nonpos(x[i])
 
 
+@jit()
+def _map_log32(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.log_pos32(x[i])
+
+
+@jit()
+def _map_exp32(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.exp_nonpos32(x[i])
+
+
 def _ulps(got, exact):
     """Error in units of the last place of the correctly rounded result."""
     rounded = exact.astype(np.float64)
@@ -81,3 +93,28 @@ def test_plain_python_matches_compiled(rng):
     compiled = np.empty_like(z)
     _map_exp(0, z, compiled)
     assert [_mathfn.exp_nonpos.py_func(v) for v in z] == compiled.tolist()
+
+
+def _ulps32(got, exact):
+    rounded = exact.astype(np.float32)
+    return np.abs(got.astype(np.float64) - exact) / np.spacing(np.abs(rounded)).astype(np.float64)
+
+
+def test_float32_log_and_exp(rng):
+    x = np.concatenate([
+        (10.0 ** rng.uniform(-37, 38, 200_000)).astype(np.float32),
+        rng.uniform(1e-7, 1.0, 200_000).astype(np.float32),
+        (1.0 + rng.uniform(-0.02, 0.02, 200_000)).astype(np.float32),
+    ])
+    out = np.empty_like(x)
+    _map_log32(0, x, out)
+    assert out.dtype == np.float32
+    assert _ulps32(out, np.log(x.astype(np.float64))).max() < 1.0
+    z = np.concatenate([
+        rng.uniform(-87.0, 0.0, 200_000), rng.uniform(-1.0, 0.0, 200_000),
+    ]).astype(np.float32)
+    out = np.empty_like(z)
+    _map_exp32(0, z, out)
+    assert _ulps32(out, np.exp(z.astype(np.float64))).max() < 1.5
+    assert _mathfn.exp_nonpos32(np.float32(-105.0)) == 0.0
+    assert np.isnan(_mathfn.exp_nonpos32(np.float32(np.nan)))

@@ -3,7 +3,7 @@
 import numpy as np
 
 from .._jit import jit
-from .._mathfn import exp_nonpos, log1p_nonneg
+from .._mathfn import _F0, _F1, exp_nonpos, exp_nonpos32, log1p_nonneg, log1p_nonneg32
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
@@ -22,6 +22,19 @@ def _binary_cross_entropy(y, raw):
     return value, sigmoid - t
 
 
+@jit(helper=True)
+def _binary_cross_entropy32(y, raw):
+    """:func:`_binary_cross_entropy` in float32 arithmetic (for float32 logits)."""
+    r = np.float32(raw)
+    t = np.float32(y)
+    e = exp_nonpos32(-abs(r))
+    value = max(r, _F0) - t * r + log1p_nonneg32(e)
+    if not (t >= _F0 and t <= _F1):
+        value = np.float32(np.nan)
+    sigmoid = (_F1 if r >= _F0 else e) / (_F1 + e)
+    return value, sigmoid - t
+
+
 def _binary_cross_entropy_numpy(y, raw):
     e = np.exp(-np.abs(raw))
     value = np.maximum(raw, 0.0) - y * raw + np.log1p(e)
@@ -31,7 +44,10 @@ def _binary_cross_entropy_numpy(y, raw):
 
 
 KERNELS = pointwise_kernels(
-    "binary_cross_entropy", _binary_cross_entropy, _binary_cross_entropy_numpy
+    "binary_cross_entropy",
+    _binary_cross_entropy,
+    _binary_cross_entropy_numpy,
+    elem32=_binary_cross_entropy32,
 )
 
 
