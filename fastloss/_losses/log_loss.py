@@ -12,7 +12,20 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._jit import Rows, jit
-from .._mathfn import BLOCK, accumulate, block_of, log_pos, n_blocks, smallest, total, weight_totals
+from .._mathfn import (
+    _F0,
+    _F1,
+    BLOCK,
+    accumulate,
+    block_of,
+    log_pos,
+    log_pos32,
+    n_blocks,
+    smallest,
+    total,
+    weight_totals,
+)
+from ._pointwise import SUB
 from .._registry import Kernel
 
 #: Labels are recorded in a 64-bit mask of seen columns (column 63 = "63+").
@@ -89,6 +102,8 @@ def _binary_block_01(yb, pb, wb, eps):
     outside that (the caller then runs the general block): tracking labels and
     invalid values per element cost as much as the logarithm.
     """
+    if wb is None and pb.itemsize == 4:
+        return _binary_block_01_f32(yb, pb, eps)
     acc = 0.0
     wsum = 0.0
     wmin = np.inf
@@ -106,6 +121,39 @@ def _binary_block_01(yb, pb, wb, eps):
     wsum, wmin = weight_totals(wb, pb.shape[0], wsum, wmin)
     mask = np.int64(ones < pb.shape[0]) | (np.int64(ones > 0) << 1)
     return acc, wsum, wmin, -1 if bad else 0, mask
+
+
+@jit(helper=True)
+def _binary_block_01_f32(yb, pb, eps):
+    """:func:`_binary_block_01` for unweighted float32 probabilities, in float32
+    arithmetic (8 lanes to a vector; summed in float32 over runs of SUB).
+
+    Labels and invalid values are tallied in float32 sums (exact: at most SUB
+    per run): integer counters in the same loop halved its vector width.
+    """
+    acc = 0.0
+    bad = 0.0
+    ones = 0.0
+    low = np.float32(eps)
+    top = _F1 - low
+    for s in range(0, pb.shape[0], SUB):
+        ys = yb[s : s + SUB]
+        ps = pb[s : s + SUB]
+        part = np.float32(0.0)
+        part_bad = np.float32(0.0)
+        part_ones = np.float32(0.0)
+        for j in range(ps.shape[0]):
+            t = np.float32(ys[j])
+            pj = ps[j]
+            part -= log_pos32(min(max(pj if t == _F1 else _F1 - pj, low), top))
+            part_ones += t
+            # Ordered comparisons: false for NaN, so NaN counts as bad.
+            part_bad += _F0 if ((t == _F0 or t == _F1) and pj >= _F0 and pj <= _F1) else _F1
+        acc += np.float64(part)
+        bad += np.float64(part_bad)
+        ones += np.float64(part_ones)
+    mask = np.int64(ones < pb.shape[0]) | (np.int64(ones > 0) << 1)
+    return acc, np.float64(pb.shape[0]), 1.0, 0 if bad == 0.0 else -1, mask
 
 
 @jit(helper=True)
