@@ -18,7 +18,7 @@ import numpy as np
 _ALLOWED = ("float32", "float64")
 
 
-def warmup(dtypes=("float32", "float64")) -> dict:
+def warmup(dtypes=("float32", "float64"), estimators: bool = False) -> dict:
     """Compile (or load from the disk cache) every kernel for ``dtypes``.
 
     Runs each public function and loss method once per dtype, with and without
@@ -30,6 +30,9 @@ def warmup(dtypes=("float32", "float64")) -> dict:
     ----------
     dtypes : sequence of {"float32", "float64"}
         Floating dtypes of the inputs to compile for.
+    estimators : bool, default=False
+        Also compile the training loops of :mod:`fastloss.linear_model` (each
+        estimator and loss, fitted once on a few rows; imports scikit-learn).
 
     Returns
     -------
@@ -54,6 +57,8 @@ def warmup(dtypes=("float32", "float64")) -> dict:
         if get_backend() == "numba":
             helper = _start_helper("losses", name)
             _run_group("metrics", name)
+            if estimators:
+                _run_group("estimators", name)
             if helper is not None:
                 _wait(helper)
             _run_group("losses", name)  # loads what the helper compiled
@@ -101,13 +106,16 @@ def _wait(helper, timeout=600):
 
 
 def _run_group(group, dtype_name):
-    """Call every public function of ``group`` ("metrics" or "losses") once.
+    """Call every public function of ``group`` ("metrics", "losses" or "estimators") once.
 
-    The two groups take about the same time to compile.
+    The first two take about the same time to compile.
     """
     from . import losses, metrics
 
     dtype = np.dtype(dtype_name)
+    if group == "estimators":
+        _fit_estimators(dtype)
+        return
     n = 16
     rng = np.random.default_rng(0)
     weights = rng.uniform(0.5, 1.5, size=n)
@@ -136,3 +144,20 @@ def _run_group(group, dtype_name):
         ):
             loss.loss(target, raw, sample_weight=w)
             loss.loss_gradient(target, raw, sample_weight=w)
+
+
+def _fit_estimators(dtype):
+    import warnings
+
+    from .linear_model import SGDClassifier, SGDRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(dtype)
+    weights = rng.uniform(0.5, 1.5, size=64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached on 64 rows
+        for w in (None, weights):
+            for loss in ("squared_error", "absolute_error"):
+                SGDRegressor(loss=loss, max_iter=1).fit(X, X[:, 0], sample_weight=w)
+            for n_classes in (2, 3):
+                SGDClassifier(max_iter=1).fit(X, np.arange(64) % n_classes, sample_weight=w)

@@ -1,0 +1,60 @@
+"""warmup(): every kernel compiled (or loaded) ahead of the first real call.
+
+Checked in fresh interpreters, where nothing has run a kernel yet.
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import fastloss
+
+CHECK = textwrap.dedent(
+    """
+    import sys
+    import fastloss
+    from fastloss._registry import LOSSES
+    from fastloss.linear_model._epoch import epoch_kernel
+
+    def dtypes(kernel):
+        d = kernel.numba.dispatcher
+        sigs = d.signatures if d is not None else []
+        return {str(a.dtype) for s in sigs for a in s[:2] if hasattr(a, "dtype")}
+
+    fastloss.warmup(dtypes=("float32", "float64"), estimators=ESTIMATORS)
+    for cls in LOSSES.values():
+        for kernel in vars(cls._kernels).values():
+            assert {"float32", "float64"} <= dtypes(kernel), (cls.__name__, dtypes(kernel))
+        print(cls.__name__, sorted(d for d in dtypes(epoch_kernel(cls)) if d.startswith("float")))
+    """
+)
+
+
+def _run(code, **env):
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={**os.environ, **env}, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout.split("\n")
+
+
+@pytest.mark.parametrize("estimators", [False, True])
+def test_warmup_compiles_every_kernel(estimators):
+    lines = [line for line in _run(CHECK.replace("ESTIMATORS", str(estimators))) if line]
+    assert len(lines) == 4
+    expected = "['float32', 'float64']" if estimators else "[]"
+    assert all(line.endswith(expected) for line in lines), lines
+
+
+@pytest.mark.parametrize("bad", ["float16", "int64", 3])
+def test_warmup_rejects_other_dtypes(bad):
+    with pytest.raises(ValueError, match="warmup dtypes must be among"):
+        fastloss.warmup(dtypes=(bad,))
+
+
+def test_warmup_on_the_numpy_backend_imports_no_numba():
+    out = _run("import sys, fastloss\nfastloss.warmup()\nprint('numba' in sys.modules)",
+               FASTLOSS_BACKEND="numpy")
+    assert out[0] == "False"
