@@ -302,3 +302,21 @@ def test_cross_entropy_rejects_any_non_finite_logit(backend, bad):
         fastloss.CrossEntropy().loss_gradient([0], [[1.0, bad]])
     with pytest.raises(ValueError, match="Input raw_prediction contains"):
         fastloss.CrossEntropy().loss([0, 1], [[1.0, 2.0], [bad, 0.0]])
+
+
+@pytest.mark.parametrize("offset", [0.0, -90.0, -500.0])
+def test_cross_entropy_float32_logits_far_apart(backend, offset, rng):
+    """float32 exponentials: rows far below the chunk's largest logit get shifts of their own."""
+    from sklearn._loss.loss import HalfMultinomialLoss
+
+    n, k = 3000, 6
+    raw = (rng.normal(size=(n, k)) * 3).astype(np.float32)
+    raw[::3] += np.float32(offset)
+    y = rng.integers(0, k, size=n)
+    value, grad = fastloss.CrossEntropy().loss_gradient(y, raw)
+    sk_loss, sk_grad = HalfMultinomialLoss(n_classes=k).loss_gradient(
+        y.astype(np.float64), raw.astype(np.float64)
+    )
+    assert grad.dtype == np.float32
+    assert_close(value, sk_loss.mean(), rtol=1e-6)
+    assert_close(grad, sk_grad / n, rtol=1e-5, atol=1e-6 * np.abs(sk_grad / n).max())
