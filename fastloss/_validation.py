@@ -133,17 +133,21 @@ def check_consistent_length(*arrays) -> None:
         )
 
 
-def as_sample_weight(sample_weight, n_samples: int):
+def as_sample_weight(sample_weight, n_samples: int, numeric: bool = False):
     """Validate ``sample_weight`` shape/dtype; returns float64 C-contiguous or None.
 
     Values (NaN, negative, all zero) are checked by :func:`check_weight_stats`
-    from statistics the kernels compute in the same pass.
+    from statistics the kernels compute in the same pass.  With ``numeric``,
+    weights that are not numbers (strings of digits, say) raise ``TypeError``
+    instead of being converted, as scikit-learn's ``log_loss`` refuses them.
     """
     if sample_weight is None:
         return None
     w = np.asarray(sample_weight)
     if w.dtype.kind == "c":
         raise ValueError(f"Complex data not supported\n{w}\n")
+    if numeric and w.dtype.kind not in "biuf":
+        raise TypeError(f"sample_weight must hold numbers, got an array of dtype {w.dtype}.")
     if w.dtype != np.float64:
         w = w.astype(np.float64)
     w = np.ascontiguousarray(_native(w))

@@ -518,6 +518,12 @@ def main(args) -> int:
     from ._config import set_backend
     from ._jit import get_num_threads, set_num_threads
 
+    if not 0 <= getattr(args, "training_scale", 0.0) <= 1:
+        print(
+            f"fastloss bench: --training-scale must be between 0 and 1, got {args.training_scale}",
+            file=sys.stderr,
+        )
+        return 2
     if args.threads is not None:
         cores = os.cpu_count() or 1
         if not 1 <= args.threads <= cores:
@@ -569,9 +575,20 @@ def main(args) -> int:
         "workloads": sorted({c.workload for c in cases}),
         "budget_seconds": args.budget,
     }
+    training = None
+    scale = getattr(args, "training_scale", 0.0)
+    if mode == "full" and scale > 0:
+        from .benchmark_training import run as run_training
+
+        print("\ntraining: fastloss.linear_model against scikit-learn (80/20 split, defaults)")
+        training = run_training(scale=scale, repeat=3, progress=lambda text: print(text, flush=True))
+        settings["training_scale"] = scale
     if args.json:
+        report = to_json(cases, machine, settings)
+        if training is not None:
+            report["training"] = training
         with open(args.json, "w") as f:
-            json.dump(to_json(cases, machine, settings), f, indent=1)
+            json.dump(report, f, indent=1)
         print(f"wrote {args.json}")
     if args.plot:
         plot(cases, args.plot)

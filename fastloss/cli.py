@@ -70,6 +70,9 @@ def _add_bench_parser(sub):
                        help="classes of the CrossEntropy workload")
     bench.add_argument("--budget", type=float, default=1.0, metavar="SECONDS",
                        help="sampling time per line (default 1.0)")
+    bench.add_argument("--training-scale", type=float, default=1.0, metavar="FRACTION",
+                       help="with --full: sizes of the SGD training comparison, as a "
+                       "fraction of 1,000,000 x 100 (default 1; 0 leaves it out)")
     bench.set_defaults(func=_bench)
 
 

@@ -350,7 +350,7 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
 
     p = as_float_array(y_proba, name="y_proba")
     check_consistent_length(p, y_true, sample_weight)
-    w = as_sample_weight(sample_weight, p.shape[0])
+    w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
     y = as_label_array(y_true)
     if y.dtype == object and y.size:
         np.unique(y)  # mixed types raise TypeError here, as in scikit-learn

@@ -88,12 +88,34 @@ def test_bench_plot(tmp_path):
         (["--backend", "cuda"], "invalid choice"),
         (["--quick", "--full"], "not allowed with argument"),
         (["--no-such-flag"], "unrecognized arguments"),
+        (["--full", "--training-scale", "-1"], "--training-scale must be between 0 and 1"),
+        (["--training-scale", "many"], "invalid float value"),
     ],
 )
 def test_bench_bad_flags_exit_nonzero_with_message(args, message):
     result = fastloss_cli("bench", *args, timeout=120)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_bench_full_includes_the_training_comparison(tmp_path):
+    path = tmp_path / "full.json"
+    result = fastloss_cli("bench", "--full", "--workload", "mean_squared_error", "--sizes", "100",
+                          "--dtype", "float64", "--budget", "0.01", "--training-scale", "0.002",
+                          "--json", str(path), timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "training: fastloss.linear_model against scikit-learn" in result.stdout
+    report = json.loads(path.read_text())
+    assert report["settings"]["training_scale"] == 0.002
+    problems = [row["problem"] for row in report["training"]]
+    assert problems == ["binary 2,000 x 100", "10 classes 2,000 x 100", "regression 2,000 x 100"]
+    for row in report["training"]:
+        assert row["fastloss_s"] > 0 and row["sklearn_sgd_s"] > 0 and row["epochs"] >= 1
+        assert row["speedup"] == pytest.approx(row["sklearn_sgd_s"] / row["fastloss_s"])
+        assert row["quality_ok"]  # at this size too, within the tolerance of the exact solver
+    without = fastloss_cli("bench", "--full", "--workload", "mean_squared_error", "--sizes", "100",
+                           "--dtype", "float64", "--budget", "0.01", "--training-scale", "0")
+    assert without.returncode == 0 and "training:" not in without.stdout
 
 
 def test_plot_without_matplotlib_says_how_to_get_it():

@@ -159,3 +159,17 @@ def test_integer_labels_are_not_string_labels(backend):
 def test_numeric_strings_convert_as_in_sklearn(backend):
     y, p = np.array(["1", "2"]), np.array(["1", "3"])
     assert fastloss.mean_squared_error(y, p) == skm.mean_squared_error(y, p)
+
+
+def test_string_sample_weights_as_scikit_learn():
+    """scikit-learn's log_loss refuses weights given as strings; its regression metrics convert them."""
+    from sklearn import metrics as skm
+
+    w = np.array(["1.0", "2.0"])
+    with pytest.raises(TypeError):
+        skm.log_loss([0, 1], [0.3, 0.6], sample_weight=w)
+    with pytest.raises(TypeError, match="sample_weight must hold numbers"):
+        fastloss.log_loss([0, 1], [0.3, 0.6], sample_weight=w)
+    assert fastloss.mean_squared_error([0.0, 1.0], [0.5, 0.5], sample_weight=w) == pytest.approx(
+        skm.mean_squared_error([0.0, 1.0], [0.5, 0.5], sample_weight=w), rel=1e-12
+    )
