@@ -77,21 +77,26 @@ def test_thread_count_from_environment():
         assert out.strip() == expected, extra
 
 
-def test_split_calls_run_on_helper_threads(restore_threads, monkeypatch):
-    """With 2 threads a large call really runs part of its rows on another thread."""
+def _recording_run(seen):
+    """``Rows.run`` that adds the id of every thread running a part to ``seen``."""
     import threading
 
-    seen = set()
     real = _jit.Rows.run
 
-    def spy(self, dispatcher, args, threads):
+    def run(self, dispatcher, args, threads):
         def record(*chunk):
             seen.add(threading.get_ident())
             return dispatcher(*chunk)
 
         return real(self, record, args, threads)
 
-    monkeypatch.setattr(_jit.Rows, "run", spy)
+    return run
+
+
+def test_split_calls_run_on_helper_threads(restore_threads, monkeypatch):
+    """With 2 threads a large call really runs part of its rows on another thread."""
+    seen = set()
+    monkeypatch.setattr(_jit.Rows, "run", _recording_run(seen))
     fastloss.set_num_threads(2)
     y = np.linspace(0, 1, 200_000)
     assert fastloss.mean_squared_error(y, y + 1) == pytest.approx(1.0)
@@ -132,19 +137,9 @@ def test_split_calls_work_in_a_forked_child_even_if_forked_mid_call(restore_thre
 
 
 def _child_mse(y, shift):
-    import threading
-
     seen = set()
     real = _jit.Rows.run
-
-    def spy(self, dispatcher, args, threads):
-        def record(*chunk):
-            seen.add(threading.get_ident())
-            return dispatcher(*chunk)
-
-        return real(self, record, args, threads)
-
-    _jit.Rows.run = spy
+    _jit.Rows.run = _recording_run(seen)
     try:
         return fastloss.mean_squared_error(y, y + shift), len(seen) == 2
     finally:
