@@ -173,3 +173,14 @@ def test_string_sample_weights_as_scikit_learn():
     assert fastloss.mean_squared_error([0.0, 1.0], [0.5, 0.5], sample_weight=w) == pytest.approx(
         skm.mean_squared_error([0.0, 1.0], [0.5, 0.5], sample_weight=w), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_label_next_to_one_is_not_label_one(dtype):
+    """A float64 label 1 + 1e-10 rounds to 1 in float32: the float32 path must still see it."""
+    y = np.array([0, 1 + 1e-10, 1, 0] * 100)
+    p = np.full(400, 0.3, dtype)
+    with pytest.raises(ValueError):
+        skm.log_loss(y, p, labels=[0, 1])
+    with pytest.raises(ValueError):
+        fastloss.log_loss(y, p, labels=[0, 1])

@@ -143,12 +143,15 @@ def _binary_block_01_f32(yb, pb, eps):
         part_bad = np.float32(0.0)
         part_ones = np.float32(0.0)
         for j in range(ps.shape[0]):
-            t = np.float32(ys[j])
+            label = ys[j]
+            t = np.float32(label)
             pj = ps[j]
             part -= log_pos32(min(max(pj if t == _F1 else _F1 - pj, low), top))
             part_ones += t
-            # Ordered comparisons: false for NaN, so NaN counts as bad.
-            part_bad += _F0 if ((t == _F0 or t == _F1) and pj >= _F0 and pj <= _F1) else _F1
+            # Labels compared in their own dtype (a float64 1 + 1e-10 is not
+            # label 1, though it rounds to 1 in float32); ordered comparisons
+            # are false for NaN, so NaN counts as bad.
+            part_bad += _F0 if ((label == 0 or label == 1) and pj >= _F0 and pj <= _F1) else _F1
         acc += np.float64(part)
         bad += np.float64(part_bad)
         ones += np.float64(part_ones)
