@@ -3,7 +3,8 @@
 A floor reads the inputs a workload reads (and writes the output it writes)
 doing one addition per element, in parallel, with the blocked structure the
 kernels use.  ``floor time / fastloss time`` is the fraction of the machine's
-attainable memory speed a kernel reaches.
+attainable memory speed a kernel reaches.  A workload that returns a new
+output array is measured against a floor that writes into a new array too.
 """
 
 import numpy as np

@@ -24,6 +24,7 @@ from ._jit import jit
 #: indexing ``y[lo + j]`` directly ran 2-4x slower.
 BLOCK = 4096
 
+LN2 = math.log(2.0)
 #: ln 2 split in two: ``_LN2_HI`` has 32 significant bits, so ``k * _LN2_HI`` is exact.
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10

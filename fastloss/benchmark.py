@@ -139,8 +139,7 @@ def _loss_gradient_callables(loss_name, sklearn_loss, numpy_expr, torch_expr):
             theirs = skloss.HalfMultinomialLoss(n_classes=p.shape[1])
         else:
             theirs = getattr(skloss, sklearn_loss)()
-        out = np.empty_like(p)
-        flat, flat_out = p.reshape(-1), out.reshape(-1)
+        flat = p.reshape(-1)
         torch = _torch()
 
         def torch_step():
@@ -155,9 +154,12 @@ def _loss_gradient_callables(loss_name, sklearn_loss, numpy_expr, torch_expr):
             "sklearn": lambda: theirs.loss_gradient(y, p, n_threads=threads),
             "numpy": lambda: numpy_expr(y, p),
             "torch": torch_step if torch is not None else None,
-            "floor": lambda: _floor.read_write_floor(flat.size, flat, flat, flat_out)
+            # The workload returns a new gradient, so its floor writes a new
+            # array too: the pages the OS zeroes on first touch are part of
+            # the cost of any function that returns fresh output.
+            "floor": lambda: _floor.read_write_floor(flat.size, flat, flat, np.empty_like(flat))
             if p.ndim == 2
-            else _floor.read_write_floor(p.size, y, p, flat_out),
+            else _floor.read_write_floor(p.size, y, p, np.empty_like(p)),
         }
 
     return callables

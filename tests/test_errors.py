@@ -124,6 +124,26 @@ def test_log_loss_errors_match_sklearn(backend, case):
     _assert_same_error(ours, theirs)
 
 
+@pytest.mark.parametrize("bad", ["nan", "above_one", "below_zero", "inf", "label_2", "label_nan"])
+@pytest.mark.parametrize("where", [0, 4095, 4096 + 2000, 3 * 4096 + 5])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_log_loss_bad_value_in_large_input(backend, bad, where, dtype):
+    """One bad value anywhere in a large input (a full kernel block or the last,
+    short one) gives scikit-learn's error."""
+    rng = np.random.default_rng(where)
+    n = 3 * 4096 + 100
+    y = rng.integers(0, 2, size=n).astype(np.float64)
+    p = rng.uniform(size=n).astype(dtype)
+    value = {"nan": np.nan, "above_one": 1.5, "below_zero": -0.25, "inf": np.inf}
+    if bad in value:
+        p[where] = value[bad]
+    else:
+        y[where] = 2.0 if bad == "label_2" else np.nan
+    _, theirs = _outcome(skm.log_loss, (y, p), {})
+    _, ours = _outcome(fastloss.log_loss, (y, p), {})
+    _assert_same_error(ours, theirs)
+
+
 @pytest.mark.parametrize("name", REGRESSION + ["log_loss"])
 def test_negative_sample_weight_rejected(backend, name):
     """The one deliberate difference from scikit-learn: negative weights are an error."""

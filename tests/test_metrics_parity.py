@@ -166,6 +166,47 @@ def test_multiclass_log_loss_matches_sklearn(backend, case):
     assert_close(ours, theirs, rtol=1e-12)
 
 
+@st.composite
+def blocked_binary_case(draw):
+    """Binary log loss inputs spanning several 4096-row kernel blocks, with
+    blocks of every kind: random, near-perfect (summed term by term) or mixed."""
+    n = draw(st.sampled_from([4096, 8192 + 1, 3 * 4096 + 777, 20_000]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    y = rng.integers(0, 2, size=n)
+    y[:2] = [0, 1]
+    quality = draw(st.sampled_from(["random", "near_perfect", "mixed", "zeros_ones", "tiny"]))
+    p = rng.uniform(size=n)
+    if quality in ("near_perfect", "mixed"):
+        delta = draw(st.sampled_from([1e-2, 1e-3, 1e-6]))
+        good = np.where(y == 1, 1 - delta * rng.uniform(size=n), delta * rng.uniform(size=n))
+        p = good if quality == "near_perfect" else np.where(np.arange(n) < n // 2, good, p)
+    elif quality == "zeros_ones":
+        p[rng.uniform(size=n) < 0.2] = 0.0
+        p[rng.uniform(size=n) < 0.2] = 1.0
+    elif quality == "tiny":
+        p = p**30
+    label_dtype = draw(st.sampled_from([np.int64, np.float64, np.float32, bool, np.int8]))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    return y.astype(label_dtype), p.astype(dtype)
+
+
+@given(case=blocked_binary_case())
+def test_binary_log_loss_blocks_match_sklearn(backend, case):
+    y, p = case
+    ours = fastloss.log_loss(y, p)
+    theirs = skm.log_loss(y, p)
+    if p.dtype == np.float64:
+        assert_close(ours, theirs, rtol=1e-12)
+    else:
+        # scikit-learn's float32 logs of q near 1 carry absolute errors of
+        # float32's resolution at 1 (6e-8); fastloss's logs are float64.
+        assert_close(ours, theirs, rtol=2e-6, atol=2e-7)
+    # Exact float64 reference, whatever the input dtype (clipped in p's dtype).
+    eps = np.finfo(p.dtype).eps
+    q = np.clip(np.where(y == 1, p, 1 - p), eps, 1 - eps).astype(np.float64)
+    assert_close(ours, -np.mean(np.log(q)), rtol=1e-12 if p.dtype == np.float64 else 1e-6)
+
+
 def test_log_loss_large_parallel(backend, rng):
     n = 300_000
     y = rng.integers(0, 2, size=n)

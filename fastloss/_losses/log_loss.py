@@ -16,6 +16,7 @@ from .._mathfn import (
     _F0,
     _F1,
     BLOCK,
+    LN2,
     accumulate,
     block_of,
     log_pos,
@@ -54,6 +55,12 @@ def _column(label, classes, identity):
     return -1
 
 
+@jit(helper=True, fastmath=None)
+def _unit(a):
+    """1 in the dtype of ``a`` (for 1 - p computed in p's dtype)."""
+    return np.ones(1, a.dtype)[0]
+
+
 @jit(helper=True)
 def _neg_log_clipped(q, eps):
     """-log(clip(q, eps, 1 - eps)), as scikit-learn clips before the log."""
@@ -82,11 +89,13 @@ def _binary_block(yb, pb, wb, classes, identity, eps):
     wmin = np.inf
     miss = 0
     mask = 0
+    unit = _unit(pb)
     for j in range(pb.shape[0]):
         c = _column(yb[j], classes, identity)
         pj = np.float64(pb[j])
         ok = pj >= 0.0 and pj <= 1.0
-        value = _term(pj if c == 1 else 1.0 - pj, ok, c, eps)
+        # 1 - p in p's dtype, as scikit-learn computes it.
+        value = _term(pj if c == 1 else np.float64(unit - pb[j]), ok, c, eps)
         acc, wsum, wmin = accumulate(acc, wsum, wmin, value, wb, j)
         miss += c < 0
         mask |= np.int64(1) << min(max(c, 0), MASK_BITS)
@@ -94,14 +103,128 @@ def _binary_block(yb, pb, wb, classes, identity, eps):
     return acc, wsum, wmin, miss, mask
 
 
+#: Below this mean loss per sample a block is summed term by term instead (see
+#: :func:`_binary_block_01_product`).
+PRODUCT_MIN_MEAN = 0.01
+_MANTISSA = 0x000FFFFFFFFFFFFF
+_ONE_BITS = 0x3FF0000000000000
+
+
+@jit(helper=True, fastmath=None)
+def _renormalise(s, count):
+    """Move the binary exponents of positive ``s[:count]`` out (exact); returns
+    their sum.  NaN stays NaN."""
+    exps = 0
+    for i in range(count):
+        x = s[i]
+        bits = np.float64(x).view(np.int64)
+        biased = bits >> 52
+        special = biased == 0x7FF
+        exps += 0 if special else biased - 1023
+        s[i] = x if special else np.int64((bits & _MANTISSA) | _ONE_BITS).view(np.float64)
+    return exps
+
+
+@jit(helper=True, fastmath=None)
+def _clipped_q(label, pj, low, top, unit, nan):
+    """clip(p if label == 1 else 1 - p, eps, 1 - eps); NaN for a label other
+    than 0/1 or p outside [0, 1] (ordered comparisons are false for NaN)."""
+    one = label == unit
+    q = min(max(pj if one else unit - pj, low), top)
+    return q if ((one or label == 0) and pj >= 0 and pj <= unit) else nan
+
+
+@jit(helper=True, fastmath=None)
+def _binary_block_01_product(yb, pb, low, top, unit, nan, qs, scratch):
+    """Unweighted :func:`_binary_block_01` through a product of the clipped q.
+
+    The sum of -log(q) is -log of their product, so a block takes a handful of
+    logarithms instead of one per sample.  The q are multiplied pairwise, halving the live length each round, with the binary exponents
+    moved out every 4 rounds: each q is at least the clipping epsilon
+    (2**-52), so a product of 16 stays above 2**-832, never subnormal.  One
+    logarithm per remaining value ends it.  A full block's first two rounds
+    happen as the q are computed (four quarter-block streams, products in
+    float64: two float32 multiply exactly); a shorter block's q go through
+    ``qs`` (BLOCK values of pb's dtype, padded with ones) first.
+
+    Each multiplication's rounding, at most 2**-53 relative, is an absolute
+    error in the log, so relative to the block's sum the error stays below
+    2**-53 / (mean loss per sample); blocks whose mean is under
+    PRODUCT_MIN_MEAN return ``miss = -2`` and are summed term by term.  An
+    invalid label or probability makes its q, and so the sum, NaN: ``miss =
+    -1``, for the general block to diagnose.  ``low``, ``top``, ``unit`` and
+    ``nan`` (eps, 1 - eps, 1, NaN) are in the dtype of ``pb``, so q is
+    clipped in that dtype, as scikit-learn does.
+    """
+    n = pb.shape[0]
+    ones = unit - unit
+    live = BLOCK // 4
+    if n == BLOCK:
+        for j in range(live):
+            q0 = _clipped_q(yb[j], pb[j], low, top, unit, nan)
+            q1 = _clipped_q(yb[j + live], pb[j + live], low, top, unit, nan)
+            q2 = _clipped_q(yb[j + 2 * live], pb[j + 2 * live], low, top, unit, nan)
+            q3 = _clipped_q(yb[j + 3 * live], pb[j + 3 * live], low, top, unit, nan)
+            scratch[j] = (np.float64(q0) * np.float64(q1)) * (np.float64(q2) * np.float64(q3))
+            ones += (yb[j] + yb[j + live]) + (yb[j + 2 * live] + yb[j + 3 * live])
+    else:
+        for j in range(n):
+            qs[j] = _clipped_q(yb[j], pb[j], low, top, unit, nan)
+            ones += yb[j]
+        for j in range(n, BLOCK):
+            qs[j] = unit
+        for j in range(live):
+            scratch[j] = (np.float64(qs[j]) * np.float64(qs[j + live])) * (
+                np.float64(qs[j + 2 * live]) * np.float64(qs[j + 3 * live])
+            )
+    exps = 0
+    rounds = 2
+    while live > 8:
+        live //= 2
+        head = scratch[:live]
+        tail = scratch[live : 2 * live]
+        for i in range(live):
+            head[i] *= tail[i]
+        rounds += 1
+        if rounds % 4 == 0:
+            exps += _renormalise(scratch, live)
+    acc = -np.float64(exps) * LN2
+    for i in range(live):
+        v = scratch[i]
+        acc -= log_pos(v) if v == v else v  # log_pos is for positive numbers only
+    # With valid labels (0 or 1), their sum counts the ones.
+    mask = np.int64(ones < n) | (np.int64(ones > 0) << 1)
+    miss = -1 if acc != acc else (-2 if acc < PRODUCT_MIN_MEAN * n else 0)
+    return acc, np.float64(n), 1.0, miss, mask
+
+
 @jit(helper=True)
-def _binary_block_01(yb, pb, wb, eps):
+def _binary_block_scratch():
+    """Scratch of :func:`_binary_block_01_product`: products, float64 q, float32 q."""
+    return np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK, dtype=np.float32)
+
+
+@jit(helper=True)
+def _binary_block_01(yb, pb, wb, eps, scratch):
     """Fast path of :func:`_binary_block` for labels 0/1 and probabilities in [0, 1].
 
     Returns the same, with ``miss = -1`` when a label or a probability is
     outside that (the caller then runs the general block): tracking labels and
-    invalid values per element cost as much as the logarithm.
+    invalid values per element cost as much as the logarithm.  Unweighted
+    blocks go through the product of :func:`_binary_block_01_product` unless
+    their mean loss is too small for it; the others take a log per sample.
     """
+    if wb is None:
+        products, q64, q32 = scratch
+        if pb.itemsize == 4:
+            low = np.float32(eps)
+            res = _binary_block_01_product(
+                yb, pb, low, _F1 - low, _F1, np.float32(np.nan), q32, products
+            )
+        else:
+            res = _binary_block_01_product(yb, pb, eps, 1.0 - eps, 1.0, np.nan, q64, products)
+        if res[3] != -2:
+            return res
     if wb is None and pb.itemsize == 4:
         return _binary_block_01_f32(yb, pb, eps)
     acc = 0.0
@@ -109,12 +232,13 @@ def _binary_block_01(yb, pb, wb, eps):
     wmin = np.inf
     bad = 0
     ones = 0
+    unit = _unit(pb)
     top = 1.0 - eps
     for j in range(pb.shape[0]):
         label = yb[j]
         pj = np.float64(pb[j])
         one = label == 1
-        q = min(max(pj if one else 1.0 - pj, eps), top)
+        q = min(max(pj if one else np.float64(unit - pb[j]), eps), top)
         acc, wsum, wmin = accumulate(acc, wsum, wmin, -log_pos(q), wb, j)
         bad += not ((one or label == 0) and pj >= 0.0 and pj <= 1.0)
         ones += one
@@ -195,13 +319,14 @@ def _binary_numba(y, p, w, classes, identity, eps):
     nb = n_blocks(n)
     out = np.zeros((nb, 3))
     counts = np.zeros((nb, 2), dtype=np.int64)
+    scratch = _binary_block_scratch()
     for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         # Literal True/False: each call compiles to a loop without the other
         # mapping, so the identity case vectorises.
         if identity:
-            res = _binary_block_01(y[lo:hi], p[lo:hi], block_of(w, lo, hi), eps)
+            res = _binary_block_01(y[lo:hi], p[lo:hi], block_of(w, lo, hi), eps, scratch)
             if res[3] < 0:
                 res = _binary_block(y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, True, eps)
         else:
@@ -272,7 +397,9 @@ def _binary_numpy(y, p, w, classes, identity, eps):
     cols = _columns_numpy(y, classes, identity)
     pf = p.astype(np.float64)
     ok = (pf >= 0) & (pf <= 1)
-    values = _neg_log_clipped_numpy(np.where(cols == 1, pf, 1.0 - pf), eps)
+    # 1 - p in p's dtype, as scikit-learn computes it.
+    q = np.where(cols == 1, pf, (1 - p).astype(np.float64))
+    values = _neg_log_clipped_numpy(q, eps)
     values = np.where(cols < 0, 0.0, np.where(ok, values, np.nan))
     total, wsum, wmin = _weighted(values, w)
     return total, wsum, wmin, int((cols < 0).sum()), _mask_numpy(cols)
