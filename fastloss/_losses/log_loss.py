@@ -139,13 +139,14 @@ def _binary_block_01_product(yb, pb, low, top, unit, nan, qs, scratch):
     """Unweighted :func:`_binary_block_01` through a product of the clipped q.
 
     The sum of -log(q) is -log of their product, so a block takes a handful of
-    logarithms instead of one per sample.  The q are multiplied pairwise, halving the live length each round, with the binary exponents
-    moved out every 4 rounds: each q is at least the clipping epsilon
+    logarithms instead of one per sample.  The q are multiplied pairwise,
+    halving the live length each round, with the binary exponents moved out
+    every 4 rounds: each q is at least the clipping epsilon
     (2**-52), so a product of 16 stays above 2**-832, never subnormal.  One
     logarithm per remaining value ends it.  A full block's first two rounds
     happen as the q are computed (four quarter-block streams, products in
     float64: two float32 multiply exactly); a shorter block's q go through
-    ``qs`` (BLOCK values of pb's dtype, padded with ones) first.
+    ``qs`` (pb's dtype, a power of two long, padded with ones) first.
 
     Each multiplication's rounding, at most 2**-53 relative, is an absolute
     error in the log, so relative to the block's sum the error stays below
@@ -158,7 +159,7 @@ def _binary_block_01_product(yb, pb, low, top, unit, nan, qs, scratch):
     """
     n = pb.shape[0]
     ones = unit - unit
-    live = BLOCK // 4
+    live = qs.shape[0] // 4
     if n == BLOCK:
         for j in range(live):
             q0 = _clipped_q(yb[j], pb[j], low, top, unit, nan)
@@ -171,7 +172,7 @@ def _binary_block_01_product(yb, pb, low, top, unit, nan, qs, scratch):
         for j in range(n):
             qs[j] = _clipped_q(yb[j], pb[j], low, top, unit, nan)
             ones += yb[j]
-        for j in range(n, BLOCK):
+        for j in range(n, qs.shape[0]):
             qs[j] = unit
         for j in range(live):
             scratch[j] = (np.float64(qs[j]) * np.float64(qs[j + live])) * (
@@ -199,9 +200,20 @@ def _binary_block_01_product(yb, pb, low, top, unit, nan, qs, scratch):
 
 
 @jit(helper=True)
-def _binary_block_scratch():
-    """Scratch of :func:`_binary_block_01_product`: products, float64 q, float32 q."""
-    return np.empty(BLOCK), np.empty(BLOCK), np.empty(BLOCK, dtype=np.float32)
+def _binary_block_scratch(p, eps):
+    """Scratch of :func:`_binary_block_01_product` for blocks of ``p``: the
+    first round's products; the q of a short block in p's dtype, padded to a
+    power of two (so a call on 100 samples allocates 1 KiB, not 48); and
+    (eps, 1 - eps, 1, NaN) in p's dtype (exact: eps is p's own epsilon)."""
+    size = 32
+    while size < min(p.shape[0], BLOCK):
+        size *= 2
+    consts = np.empty(4, dtype=p.dtype)
+    consts[0] = eps
+    consts[1] = 1.0 - eps
+    consts[2] = 1.0
+    consts[3] = np.nan
+    return np.empty(size // 4), np.empty(size, dtype=p.dtype), consts
 
 
 @jit(helper=True)
@@ -215,14 +227,12 @@ def _binary_block_01(yb, pb, wb, eps, scratch):
     their mean loss is too small for it; the others take a log per sample.
     """
     if wb is None:
-        products, q64, q32 = scratch
-        if pb.itemsize == 4:
-            low = np.float32(eps)
-            res = _binary_block_01_product(
-                yb, pb, low, _F1 - low, _F1, np.float32(np.nan), q32, products
-            )
-        else:
-            res = _binary_block_01_product(yb, pb, eps, 1.0 - eps, 1.0, np.nan, q64, products)
+        products, qs, consts = scratch
+        # One call site, typed by p's dtype (a second, for float32 constants,
+        # compiled a dead copy of the whole block for float64 p).
+        res = _binary_block_01_product(
+            yb, pb, consts[0], consts[1], consts[2], consts[3], qs, products
+        )
         if res[3] != -2:
             return res
     if wb is None and pb.itemsize == 4:
@@ -319,7 +329,7 @@ def _binary_numba(y, p, w, classes, identity, eps):
     nb = n_blocks(n)
     out = np.zeros((nb, 3))
     counts = np.zeros((nb, 2), dtype=np.int64)
-    scratch = _binary_block_scratch()
+    scratch = _binary_block_scratch(p, eps)
     for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
