@@ -366,7 +366,10 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
     if p.ndim == 2 and p.shape[1] == 1:
         p = p.reshape(-1)
     n_columns = 2 if p.ndim == 1 else p.shape[1]
-    eps = float(np.finfo(p.dtype).eps)
+    # float16 probabilities are computed in float64 here (the kernels have no
+    # float16), but clipped at float16's epsilon, as scikit-learn clips them.
+    source = np.float16 if getattr(y_proba, "dtype", None) == np.float16 else p.dtype
+    eps = float(np.finfo(source).eps)
 
     if y.ndim == 2 and y.shape[1] > 1:  # label indicator matrix
         if labels is not None:

@@ -207,6 +207,21 @@ def test_binary_log_loss_blocks_match_sklearn(backend, case):
     assert_close(ours, -np.mean(np.log(q)), rtol=1e-12 if p.dtype == np.float64 else 1e-6)
 
 
+def test_log_loss_float16_clips_at_float16_eps(backend, rng):
+    """scikit-learn computes float16 probabilities in float16, clipped at its
+    epsilon (2**-10); fastloss computes them in float64 but clips them there
+    too (the fuzz test found it clipping at float64's epsilon)."""
+    y = np.array([0, 1, 1, 0])
+    p = np.array([0.0, 0.0, 1.0, 0.25], dtype=np.float16)
+    assert_close(fastloss.log_loss(y, p), skm.log_loss(y, p), rtol=50 * 2.0**-10)
+    y3 = rng.integers(0, 3, size=200)
+    p3 = rng.dirichlet(np.ones(3), size=200).astype(np.float16)  # rows sum to 1 +- 2**-10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor warn that rows do not sum to one
+        ours = fastloss.log_loss(y3, p3)
+    assert_close(ours, skm.log_loss(y3, p3), rtol=50 * 2.0**-10)
+
+
 def test_log_loss_large_parallel(backend, rng):
     n = 300_000
     y = rng.integers(0, 2, size=n)
