@@ -111,7 +111,7 @@ def _loss_gradient(y, raw, w, scale, grad):
 
 def _metric_sums_numpy(elem_numpy):
     def metric_sums(y, p, w):
-        values = elem_numpy(y.astype(np.float64), p.astype(np.float64))[0]
+        values = elem_numpy(y.astype(np.float64, copy=False), p.astype(np.float64, copy=False))[0]
         if w is None:
             return values.sum(axis=0), float(y.shape[0]), 1.0
         return (values * w[:, None]).sum(axis=0), float(w.sum()), float(w.min())
@@ -121,7 +121,7 @@ def _metric_sums_numpy(elem_numpy):
 
 def _loss_gradient_numpy(elem_numpy):
     def loss_gradient(y, raw, w, scale, grad):
-        values, slopes = elem_numpy(y.astype(np.float64), raw.astype(np.float64))
+        values, slopes = elem_numpy(y.astype(np.float64, copy=False), raw.astype(np.float64, copy=False))
         if w is not None:
             values = values * w
             slopes = slopes * w

@@ -381,7 +381,7 @@ def _combine(out, counts):
 def _columns_numpy(y, classes, identity):
     k = classes.shape[0]
     if identity:
-        yf = y.astype(np.float64)
+        yf = y.astype(np.float64, copy=False)
         ok = (yf >= 0) & (yf < k) & (yf == np.floor(yf))
         return np.where(ok, yf, -1).astype(np.int64)
     pos = np.minimum(np.searchsorted(classes, y), k - 1)
@@ -405,7 +405,7 @@ def _weighted(values, w):
 
 def _binary_numpy(y, p, w, classes, identity, eps):
     cols = _columns_numpy(y, classes, identity)
-    pf = p.astype(np.float64)
+    pf = p.astype(np.float64, copy=False)
     ok = (pf >= 0) & (pf <= 1)
     # 1 - p in p's dtype, as scikit-learn computes it.
     q = np.where(cols == 1, pf, (1 - p).astype(np.float64))
@@ -417,7 +417,7 @@ def _binary_numpy(y, p, w, classes, identity, eps):
 
 def _multiclass_numpy(y, p, w, classes, identity, eps, tol):
     cols = _columns_numpy(y, classes, identity)
-    pf = p.astype(np.float64)
+    pf = p.astype(np.float64, copy=False)
     ok = ((pf >= 0) & (pf <= 1)).all(axis=1)
     picked = pf[np.arange(pf.shape[0]), np.maximum(cols, 0)]
     values = np.where(cols < 0, 0.0, np.where(ok, _neg_log_clipped_numpy(picked, eps), np.nan))

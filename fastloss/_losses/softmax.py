@@ -274,12 +274,12 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
 
 def _softmax_numpy(y, raw):
     """Per-row losses and gradient rows (NumPy twin of the chunk helpers)."""
-    raw = raw.astype(np.float64)
+    raw = raw.astype(np.float64, copy=False)
     n, k = raw.shape
     m = raw.max(axis=1, keepdims=True)
     e = np.exp(raw - m)
     s = e.sum(axis=1)
-    yf = y.astype(np.float64)
+    yf = y.astype(np.float64, copy=False)
     valid = (yf >= 0) & (yf < k) & (yf == np.floor(yf))
     cols = np.where(valid, yf, 0).astype(np.intp)
     rows = np.arange(n)
