@@ -174,8 +174,14 @@ def blocked_binary_case(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     y = rng.integers(0, 2, size=n)
     y[:2] = [0, 1]
-    quality = draw(st.sampled_from(["random", "near_perfect", "mixed", "zeros_ones", "tiny"]))
+    quality = draw(st.sampled_from(
+        ["random", "near_perfect", "mixed", "zeros_ones", "tiny", "threshold"]))
     p = rng.uniform(size=n)
+    if quality == "threshold":
+        # Mean loss per sample just above 0.01, where the product's relative
+        # error bound is loosest (below it, blocks are summed term by term).
+        q = np.exp(-rng.exponential(draw(st.sampled_from([0.0101, 0.012, 0.02])), size=n))
+        p = np.where(y == 1, q, 1 - q)
     if quality in ("near_perfect", "mixed"):
         delta = draw(st.sampled_from([1e-2, 1e-3, 1e-6]))
         good = np.where(y == 1, 1 - delta * rng.uniform(size=n), delta * rng.uniform(size=n))
