@@ -129,3 +129,32 @@ def test_plot_without_matplotlib_says_how_to_get_it():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "--plot needs matplotlib: python -m pip install matplotlib" in result.stdout
+
+
+def test_torch_is_timed_apart_from_the_other_peers(monkeypatch):
+    """torch's spinning OpenMP threads slowed the peer sampled after it, so
+    run() samples torch on its own, after the interleaved others."""
+    import dataclasses
+
+    from fastloss import benchmark as B
+
+    sampled = []
+
+    def record(funcs, budget=1.0, max_rounds=15):
+        sampled.append(sorted(funcs))
+        return dict.fromkeys(funcs, 1e-3)
+
+    workload = B.WORKLOADS["mean_squared_error"]
+
+    def with_torch(data, threads):
+        peers = workload.callables(data, threads)
+        peers["torch"] = lambda: None  # stands in for torch, not installed here
+        return peers
+
+    monkeypatch.setattr(B, "time_interleaved", record)
+    monkeypatch.setitem(
+        B.WORKLOADS, workload.name, dataclasses.replace(workload, callables=with_torch)
+    )
+    (case,) = B.run(B.plan("quick", workloads=[workload.name], sizes=[100]), budget=0.01)
+    assert sampled == [sorted(set(B.PEERS) - {"torch"}), ["torch"]]
+    assert set(case.times) == set(B.PEERS)
