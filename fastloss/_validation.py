@@ -106,7 +106,9 @@ def as_label_array(value) -> np.ndarray:
         a = a.view(np.uint8)
     elif a.dtype.kind in "iu" and a.dtype != np.int64:
         # Few label dtypes reach the kernels, so few specialisations compile.
-        a = a.astype(np.int64) if a.dtype != np.uint64 else a.astype(np.float64)
+        # uint64 labels beyond int64's range (rare) go to float64 instead.
+        wide = a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max
+        a = a.astype(np.float64) if wide else a.astype(np.int64)
     elif a.dtype.kind == "f" and a.dtype.itemsize < 4:
         a = a.astype(np.float64)  # Numba has no float16
     return np.ascontiguousarray(a)

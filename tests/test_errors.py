@@ -45,6 +45,8 @@ REGRESSION_CASES = {
 
 LOG_LOSS_CASES = {
     "one_label": (([1, 1, 1], [0.2, 0.7, 0.9]), {}),
+    # uint64 labels were converted to float64 and shown as "(0.0)"
+    "one_label_uint64": ((np.zeros(3, dtype=np.uint64), [0.2, 0.7, 0.9]), {}),
     "three_labels_binary_proba": (([0, 1, 2], [0.2, 0.7, 0.9]), {}),
     "greater_than_one": (([0, 1, 1], [0.2, 1.7, 0.9]), {}),
     "lower_than_zero": (([0, 1, 1], [0.2, -0.7, 0.9]), {}),

@@ -118,7 +118,7 @@ def _renormalise(s, count):
     for i in range(count):
         x = s[i]
         bits = np.float64(x).view(np.int64)
-        biased = bits >> 52
+        biased = (bits >> 52) & 0x7FF  # the mask keeps a NaN with its sign bit set NaN too
         special = biased == 0x7FF
         exps += 0 if special else biased - 1023
         s[i] = x if special else np.int64((bits & _MANTISSA) | _ONE_BITS).view(np.float64)
