@@ -423,7 +423,6 @@ def run(cases, threads=None, budget=1.0, progress=None, seed=0):
         case.times = time_interleaved(funcs, budget=budget)
         if torch_step is not None:
             case.times.update(time_interleaved({"torch": torch_step}, budget=budget / 2))
-            funcs["torch"] = torch_step
         case.peak_extra_bytes = peak_extra_bytes(funcs["fastloss"])
         del data, funcs
     return cases

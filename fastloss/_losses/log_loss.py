@@ -55,12 +55,6 @@ def _column(label, classes, identity):
     return -1
 
 
-@jit(helper=True, fastmath=None)
-def _unit(a):
-    """1 in the dtype of ``a`` (for 1 - p computed in p's dtype)."""
-    return np.ones(1, a.dtype)[0]
-
-
 @jit(helper=True)
 def _neg_log_clipped(q, eps):
     """-log(clip(q, eps, 1 - eps)), as scikit-learn clips before the log."""
@@ -83,13 +77,13 @@ def _term(q, ok, c, eps):
 
 
 @jit(helper=True)
-def _binary_block(yb, pb, wb, classes, identity, eps):
+def _binary_block(yb, pb, wb, classes, identity, eps, unit):
+    """Binary log loss of a block, any labels and values (``unit``: 1 in p's dtype)."""
     acc = 0.0
     wsum = 0.0
     wmin = np.inf
     miss = 0
     mask = 0
-    unit = _unit(pb)
     for j in range(pb.shape[0]):
         c = _column(yb[j], classes, identity)
         pj = np.float64(pb[j])
@@ -226,8 +220,8 @@ def _binary_block_01(yb, pb, wb, eps, scratch):
     blocks go through the product of :func:`_binary_block_01_product` unless
     their mean loss is too small for it; the others take a log per sample.
     """
+    products, qs, consts = scratch
     if wb is None:
-        products, qs, consts = scratch
         # One call site, typed by p's dtype (a second, for float32 constants,
         # compiled a dead copy of the whole block for float64 p).
         res = _binary_block_01_product(
@@ -242,7 +236,7 @@ def _binary_block_01(yb, pb, wb, eps, scratch):
     wmin = np.inf
     bad = 0
     ones = 0
-    unit = _unit(pb)
+    unit = consts[2]  # 1 in p's dtype
     top = 1.0 - eps
     for j in range(pb.shape[0]):
         label = yb[j]
@@ -330,6 +324,7 @@ def _binary_numba(y, p, w, classes, identity, eps):
     out = np.zeros((nb, 3))
     counts = np.zeros((nb, 2), dtype=np.int64)
     scratch = _binary_block_scratch(p, eps)
+    unit = scratch[2][2]  # 1 in p's dtype: 1 - p is taken in p's dtype, as scikit-learn does
     for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
@@ -338,9 +333,13 @@ def _binary_numba(y, p, w, classes, identity, eps):
         if identity:
             res = _binary_block_01(y[lo:hi], p[lo:hi], block_of(w, lo, hi), eps, scratch)
             if res[3] < 0:
-                res = _binary_block(y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, True, eps)
+                res = _binary_block(
+                    y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, True, eps, unit
+                )
         else:
-            res = _binary_block(y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, False, eps)
+            res = _binary_block(
+                y[lo:hi], p[lo:hi], block_of(w, lo, hi), classes, False, eps, unit
+            )
         out[b, 0], out[b, 1], out[b, 2], counts[b, 0], counts[b, 1] = res
     return _combine(out, counts)
 
