@@ -53,7 +53,6 @@ def _epoch(
     eff = np.empty(coef.shape, dtype=X.dtype)
     efff = eff.reshape(pk)
     shift = np.empty(k)
-    g_coef = np.empty(pk)
     g_int = np.empty(k)
     loss_sum = 0.0
     weight_sum = 0.0
