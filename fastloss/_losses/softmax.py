@@ -142,19 +142,19 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, cols):
         base = r * k
         c = _label_index(yb[r], k)
         cc = max(c, 0)
-        total = 0.0
         rest = 0.0
         for j in range(k):
             ej = e[base + j]
-            total += ej
             rest += ej if j != cc else 0.0
-        s[r] = total
         other[r] = rest
         cols[r] = c
     # Two loops: with the label column's gather in the same loop as the log,
     # LLVM vectorised neither (3x slower).  -1 marks an underflowed label term.
+    # The row sum is other + e_label, rounded once: as exact as summing the
+    # row again, which cost about 15 % of this function's time.
     for r in range(rows):
-        ec = e[r * k + max(cols[r], 0)]
+        ec = np.float64(e[r * k + max(cols[r], 0)])
+        s[r] = other[r] + ec
         m[r] = other[r] / ec if ec > 1e-300 else -1.0
     rare = 0
     for r in range(rows):
