@@ -320,3 +320,33 @@ def test_cross_entropy_float32_logits_far_apart(backend, offset, rng):
     assert grad.dtype == np.float32
     assert_close(value, sk_loss.mean(), rtol=1e-6)
     assert_close(grad, sk_grad / n, rtol=1e-5, atol=1e-6 * np.abs(sk_grad / n).max())
+
+
+@pytest.mark.parametrize("k", [2, 10, 40, 10_000])
+def test_cross_entropy_float32_large_losses(backend, k, rng):
+    """float32 logits whose label sits up to 86 below the row's others.
+
+    e_label stays a normal float32, while other / e_label passes 1e30 for
+    losses above about 69 and float32's range (3.4e38) above about 89 - log(k):
+    those rows take the log-sum-exp form, the others a float32 log.  Each
+    row's loss (as a one-row call), the mean and the gradient are checked
+    against a float64 log-sum-exp of the same float32 logits.
+    """
+    n = 2000 if k < 1000 else 60
+    raw = rng.uniform(-1.0, 1.0, size=(n, k)).astype(np.float32)
+    y = rng.integers(0, k, size=n)
+    gap = np.linspace(0.0, 86.0, n).astype(np.float32)
+    raw[np.arange(n), y] -= gap
+    raw64 = raw.astype(np.float64)
+    expected = logsumexp(raw64, axis=1) - raw64[np.arange(n), y]
+    assert expected.max() > 85
+    loss = fastloss.CrossEntropy()
+    assert_close(loss.loss(y, raw), expected.mean(), rtol=1e-6)
+    step = 7 if n > 100 else 1
+    per_row = np.array([loss.loss(y[i : i + 1], raw[i : i + 1]) for i in range(0, n, step)])
+    assert_close(per_row, expected[::step], rtol=1e-6)
+    value, grad = loss.loss_gradient(y, raw)
+    assert_close(value, expected.mean(), rtol=1e-6)
+    softmax = np.exp(raw64 - logsumexp(raw64, axis=1, keepdims=True))
+    softmax[np.arange(n), y] -= 1.0
+    assert_close(grad, softmax / n, rtol=1e-5, atol=1e-6 * np.abs(softmax / n).max())
