@@ -176,7 +176,7 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols):
     if single:
         # float32 exponentials carry float32 rounding already: the log in
         # float32 too (8 to a vector) adds at most another float32 ulp.
-        # Ratios beyond float32's range join the rare rows below.
+        # Ratios of RATIO_MAX32 or more join the rare rows below.
         for r in range(rows):
             sr = s[r]
             c = cols[r]
