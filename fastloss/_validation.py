@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "InvalidParameterError",
+    "as_ndarray",
     "WeightsSumToZeroError",
     "check_array_like",
     "as_float_array",
@@ -51,6 +52,41 @@ def check_array_like(value, name: str, func: str, *, allow_none: bool = False):
             f"The {name!r} parameter of {func} must be an array-like{extra}. "
             f"Got {value!r} instead."
         )
+
+
+def _extension_dtype(dtype) -> bool:
+    # pandas' own dtypes (Float64, Int64, boolean, string, category...) are not
+    # NumPy dtypes; tested without importing pandas, which fastloss never does.
+    return dtype is not None and not isinstance(dtype, np.dtype)
+
+
+def as_ndarray(value) -> np.ndarray:
+    """``value`` as a NumPy array: the one conversion every public input goes through.
+
+    NumPy arrays pass through unchanged (no copy).  pandas objects with
+    extension dtypes (nullable ``Float32``/``Float64``/``Int*``/``UInt*``/
+    ``boolean``, as Series, DataFrame columns or ``pd.array``) become plain
+    NumPy arrays: nullable numbers without missing values keep their NumPy
+    dtype, and with ``pd.NA`` they become float64 with NaN in its place, so
+    that the NaN check reports them as scikit-learn does.  Other extension
+    dtypes (strings, categoricals) become what ``np.asarray`` makes of them.
+    """
+    if isinstance(value, np.ndarray):
+        return value
+    dtypes = getattr(value, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "__iter__") and not isinstance(dtypes, np.dtype):
+        kinds = list(dtypes)  # a DataFrame: one dtype per column
+    else:
+        kinds = [getattr(value, "dtype", None)]
+    if not any(_extension_dtype(d) for d in kinds):
+        return np.asarray(value)
+    numeric = [getattr(d, "numpy_dtype", None) if _extension_dtype(d) else d for d in kinds]
+    if all(isinstance(d, np.dtype) and d.kind in "biuf" for d in numeric):
+        has_na = bool(np.asarray(value.isna()).any())
+        if has_na:
+            return value.to_numpy(dtype=np.float64, na_value=np.nan)
+        return value.to_numpy(dtype=np.result_type(*numeric))
+    return np.asarray(value)
 
 
 def _native(a: np.ndarray) -> np.ndarray:
