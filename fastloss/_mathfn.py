@@ -99,11 +99,25 @@ def block_of(w, lo, hi):
 @jit(helper=True, fastmath=None)
 def total(a):
     """Sum of a 1-D array of per-block results (a plain loop: NumPy's ``sum``
-    costs Numba about a second of compilation per array type)."""
+    costs Numba about a second of compilation per array type).
+
+    Compensated (Neumaier): the result is the exact sum rounded, to within
+    an ulp, so a call split across threads, whose partial results are
+    added at the end, gives the one-thread result to the last rounding.
+    Exact for integers (the compensation stays 0).
+    """
     acc = 0
+    comp = 0
     for i in range(a.shape[0]):
-        acc += a[i]
-    return acc
+        x = a[i]
+        t = acc + x
+        if abs(acc) >= abs(x):
+            comp += (acc - t) + x
+        else:
+            comp += (x - t) + acc
+        acc = t
+    # An inf or NaN sum stays itself (the compensation would make inf NaN).
+    return acc + comp if abs(acc) < np.inf else acc
 
 
 @jit(helper=True, fastmath=None)

@@ -147,7 +147,10 @@ class FusedLoss:
             As in :meth:`loss`.
         gradient_out : ndarray, default=None
             Array to write the gradient into (same shape and dtype as
-            ``raw_prediction``, C-contiguous).
+            ``raw_prediction``, C-contiguous).  It may share memory with
+            the inputs (``raw_prediction`` itself, say): the gradient is
+            then computed into a temporary and copied in at the end, so it
+            is the gradient of the inputs as given.
 
         Returns
         -------
@@ -162,12 +165,29 @@ class FusedLoss:
             wsum, wmin = weight_stats(w.shape[0], w)
             check_weight_stats(w, wsum, wmin)
         grad = self._gradient_out(raw, gradient_out)
-        total = self._kernels.loss_gradient(raw.size, y, raw, w, 1.0 / wsum, grad)
-        return self._finish(total, y, raw, w) / wsum, grad
+        # A gradient_out sharing memory with an input (exactly or in part) is
+        # written only after the pass and its checks: during the pass it would
+        # overwrite values still to be read, and the slow path of _finish must
+        # see the inputs as given.
+        work = np.empty_like(raw) if _overlaps(grad, (y, raw, w)) else grad
+        total = self._kernels.loss_gradient(raw.size, y, raw, w, 1.0 / wsum, work)
+        value = self._finish(total, y, raw, w) / wsum
+        if work is not grad:
+            grad[...] = work
+        return value, grad
 
     def gradient(self, y_true, raw_prediction, sample_weight=None, gradient_out=None):
         """Gradient of :meth:`loss` with respect to ``raw_prediction``."""
         return self.loss_gradient(y_true, raw_prediction, sample_weight, gradient_out)[1]
+
+
+def _overlaps(out, arrays):
+    """Whether ``out`` may share memory with any of ``arrays`` (None skipped).
+
+    ``np.may_share_memory`` compares memory bounds only: cheap, and at worst
+    a needless temporary for interleaved views.
+    """
+    return any(a is not None and np.may_share_memory(out, a) for a in arrays)
 
 
 class PointwiseLoss(FusedLoss):

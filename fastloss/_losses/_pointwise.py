@@ -49,7 +49,12 @@ def _metric_sums(y, p, w):
                 part = np.float32(0.0)
                 for j in range(ys.shape[0]):
                     part += elem32(ys[j], ps[j])[0]
-                acc += np.float64(part)
+                run = np.float64(part)
+                if not (abs(part) < np.inf):  # float32 overflow (or a NaN): the run again in float64
+                    run = 0.0
+                    for j in range(ys.shape[0]):
+                        run += elem(ys[j], ps[j])[0]
+                acc += run
             sums[b, 0] = acc
         elif k == 1:  # the common case: a unit-stride loop LLVM vectorises
             acc = 0.0
@@ -67,9 +72,8 @@ def _metric_sums(y, p, w):
         wsums[b] = wsum
         wmins[b] = wmin
     columns = np.zeros(k)
-    for b in range(nb):
-        for j in range(k):
-            columns[j] += sums[b, j]
+    for j in range(k):
+        columns[j] = total(sums[:, j])  # compensated: thread-count independent
     return columns, total(wsums), smallest(wmins)
 
 
@@ -98,7 +102,12 @@ def _loss_gradient(y, raw, w, scale, grad):
                     value, slope = elem32(ys[j], rs[j])
                     part += value
                     gs[j] = scale32 * slope
-                acc += np.float64(part)
+                run = np.float64(part)
+                if not (abs(part) < np.inf):  # float32 overflow (or a NaN): the run again in float64
+                    run = 0.0
+                    for j in range(ys.shape[0]):
+                        run += elem(ys[j], rs[j])[0]
+                acc += run
         else:
             for j in range(rb.shape[0]):
                 wi = weight(wb, j)

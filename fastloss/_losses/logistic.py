@@ -29,7 +29,9 @@ def _binary_cross_entropy32(y, raw):
     t = np.float32(y)
     e = exp_nonpos32(-abs(r))
     value = max(r, _F0) - t * r + log1p_nonneg32(e)
-    if not (t >= _F0 and t <= _F1):
+    # y itself, not t: float64 targets just outside [0, 1] (1 + 1e-10, -1e-50)
+    # round into it in float32, and the float64 kernel and NumPy refuse them.
+    if not (y >= 0.0 and y <= 1.0):
         value = np.float32(np.nan)
     sigmoid = (_F1 if r >= _F0 else e) / (_F1 + e)
     return value, sigmoid - t
