@@ -7,7 +7,24 @@ loaded from the on-disk cache), only when a kernel first runs.
 from . import streaming
 from ._config import get_backend, get_num_threads, set_backend, set_num_threads, use_backend
 from ._warmup import warmup
-from .losses import BinaryCrossEntropy, CrossEntropy, MeanAbsoluteError, MeanSquaredError
+from .losses import (
+    BinaryCrossEntropy,
+    CrossEntropy,
+    EpsilonInsensitive,
+    Exponential,
+    HalfGamma,
+    HalfPoisson,
+    HalfTweedie,
+    Hinge,
+    Huber,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    ModifiedHuber,
+    Pinball,
+    SquaredEpsilonInsensitive,
+    SquaredHinge,
+)
 from .metrics import log_loss, mean_absolute_error, mean_squared_error, root_mean_squared_error
 
 __version__ = "0.1.0"
@@ -34,6 +51,18 @@ __all__ = [
     "MeanAbsoluteError",
     "BinaryCrossEntropy",
     "CrossEntropy",
+    "Huber",
+    "Pinball",
+    "HalfPoisson",
+    "HalfGamma",
+    "HalfTweedie",
+    "Exponential",
+    "Hinge",
+    "SquaredHinge",
+    "ModifiedHuber",
+    "EpsilonInsensitive",
+    "SquaredEpsilonInsensitive",
+    "LogCosh",
     "get_backend",
     "set_backend",
     "use_backend",

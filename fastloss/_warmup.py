@@ -139,12 +139,21 @@ def _run_group(group, dtype_name):
             metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
             metrics.log_loss(labels3, proba3, sample_weight=w)
             continue
-        for loss, target, raw, shared in (
-            (losses.MeanSquaredError(), y, p, True),
-            (losses.MeanAbsoluteError(), y, p, True),
-            (losses.BinaryCrossEntropy(), labels.astype(dtype), p, False),
-            (losses.CrossEntropy(), labels3, logits3, False),
-        ):
+        targets = {  # a valid target of each declared kind
+            "real": y,
+            "nonnegative": np.abs(y),
+            "positive": np.abs(y) + dtype.type(0.5),
+            "probability": proba,
+            "binary": labels.astype(dtype),
+        }
+        for cls in losses.LOSSES.values():
+            loss = cls()
+            # The metrics run the same loss kernels as these two: compiled there.
+            shared = cls in (losses.MeanSquaredError, losses.MeanAbsoluteError)
+            if cls._raw_ndim == 2:
+                target, raw = labels3, logits3
+            else:
+                target, raw = targets[loss.target_kind], p
             if not (shared and group == "losses-unshared"):
                 loss.loss(target, raw, sample_weight=w)
             loss.loss_gradient(target, raw, sample_weight=w)

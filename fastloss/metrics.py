@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _dask
 from ._losses import absolute_error, log_loss as _log_loss_kernels, squared_error
+from ._losses._pointwise import NO_PARAMS
 from ._validation import (
     InvalidParameterError,
     WeightsSumToZeroError,
@@ -115,7 +116,7 @@ def _per_output_sums(
             f"y_true and y_pred have different number of output ({y2.shape[1]}!={p2.shape[1]})"
         )
     weights = _check_multioutput(multioutput, func_name, y2.shape[1])
-    sums, wsum, wmin = kernels.metric_sums(y2.size, y2, p2, w)
+    sums, wsum, wmin = kernels.metric_sums(y2.size, y2, p2, w, NO_PARAMS)
     if not math.isfinite((sums[0] if sums.shape[0] == 1 else sums.sum()) + wsum):
         # Slow path: NaN/inf in an input (or a genuine overflow, returned as inf).
         raise_if_not_finite(y)

@@ -24,11 +24,13 @@ CHECK = textwrap.dedent(
         sigs = d.signatures if d is not None else []
         return {str(a.dtype) for s in sigs for a in s[:2] if hasattr(a, "dtype")}
 
+    ESTIMATOR_LOSSES = ("squared_error", "absolute_error", "log_loss", "multinomial")
     fastloss.warmup(dtypes=("float32", "float64"), estimators=ESTIMATORS)
     for cls in LOSSES.values():
         for kernel in vars(cls._kernels).values():
             assert {"float32", "float64"} <= dtypes(kernel), (cls.__name__, dtypes(kernel))
-        print(cls.__name__, sorted(d for d in dtypes(epoch_kernel(cls)) if d.startswith("float")))
+        if cls.name in ESTIMATOR_LOSSES:
+            print(cls.__name__, sorted(d for d in dtypes(epoch_kernel(cls)) if d.startswith("float")))
     """
 )
 
@@ -43,7 +45,7 @@ def _run(code, **env):
 @pytest.mark.parametrize("estimators", [False, True])
 def test_warmup_compiles_every_kernel(estimators):
     lines = [line for line in _run(CHECK.replace("ESTIMATORS", str(estimators))) if line]
-    assert len(lines) == 4
+    assert len(lines) == 4  # every loss's kernels checked; the estimators' losses printed
     expected = "['float32', 'float64']" if estimators else "[]"
     assert all(line.endswith(expected) for line in lines), lines
 

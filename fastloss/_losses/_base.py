@@ -12,6 +12,8 @@ from .._validation import (
     raise_if_not_finite,
 )
 from ._common import weight_stats
+from ._pointwise import theta_of
+from ._spec import TARGETS, ByParam
 
 
 class FusedLoss:
@@ -27,9 +29,67 @@ class FusedLoss:
     #: 1 for losses of one raw value per sample, 2 for (n, k) raw predictions.
     _raw_ndim = 1
     _kernels = None
+    #: Declared metadata (see fastloss._losses._spec): parameters, the targets
+    #: accepted, what raw means, and the counterpart the values equal.
+    params: tuple = ()
+    target = "real"
+    raw = "identity"
+    reference = None
+    #: Extra trailing arguments of this loss's kernels (its parameter tuple).
+    _kernel_args: tuple = ()
+
+    def __init__(self, *args, **kwargs):
+        cls = type(self).__name__
+        spec = type(self).params
+        if len(args) > len(spec):
+            raise TypeError(f"{cls} takes at most {len(spec)} parameter(s), got {len(args)}.")
+        names = [p.name for p in spec]
+        given = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{cls} got an unexpected parameter {key!r}.")
+            if key in given:
+                raise TypeError(f"{cls} got parameter {key!r} twice.")
+            given[key] = value
+        values = {p.name: p.validate(cls, given.get(p.name, p.default)) for p in spec}
+        self.__dict__.update(values)
+        self._setup(values)
+
+    def _setup(self, values):
+        """Derive what the kernels need from the validated parameter ``values``."""
+
+    def get_params(self) -> dict:
+        """The loss's parameters, by name."""
+        return {p.name: getattr(self, p.name) for p in type(self).params}
+
+    @property
+    def target_kind(self) -> str:
+        """The kind of targets this instance accepts (a key of ``_spec.TARGETS``)."""
+        target = type(self).target
+        return target.resolve(self.get_params()) if isinstance(target, ByParam) else target
+
+    def __setattr__(self, key, value):
+        if any(p.name == key for p in type(self).params):
+            raise AttributeError(
+                f"{type(self).__name__}'s parameters are fixed when it is created: "
+                f"make a new {type(self).__name__}({key}=...)."
+            )
+        object.__setattr__(self, key, value)
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.get_params() == other.get_params()
+
+    def __hash__(self):
+        return hash((type(self), tuple(self.get_params().values())))
+
+    def __reduce__(self):
+        return type(self), tuple(self.get_params().values())
 
     # -- validation -------------------------------------------------------------
     def _check_raw(self, raw_prediction):
@@ -58,7 +118,13 @@ class FusedLoss:
         return y
 
     def _check_target_values(self, y, raw):
-        """Raise if ``y`` holds values this loss does not accept (slow path)."""
+        """Raise if ``y`` holds values outside the declared domain (slow path)."""
+        kind = self.target_kind
+        valid, text = TARGETS[kind][:2]
+        bad = np.flatnonzero(~valid(y))
+        if bad.size:
+            i = bad[0]
+            raise ValueError(f"{type(self).__name__} needs {text}; got {float(y[i])!r} at index {i}.")
 
     def _prepare(self, y_true, raw_prediction, sample_weight):
         raw = self._check_raw(raw_prediction)
@@ -73,7 +139,7 @@ class FusedLoss:
         ``size`` decides whether the kernel is split across threads
         (default: ``raw.size``; 0 keeps it in the calling thread).
         """
-        return self._kernels.loss_sum(raw.size if size is None else size, y, raw, w)
+        return self._kernels.loss_sum(raw.size if size is None else size, y, raw, w, *self._kernel_args)
 
     def _serial_mean(self, y, raw, w):
         """Weighted mean loss of trusted, validated arrays, in the calling thread.
@@ -170,7 +236,9 @@ class FusedLoss:
         # overwrite values still to be read, and the slow path of _finish must
         # see the inputs as given.
         work = np.empty_like(raw) if _overlaps(grad, (y, raw, w)) else grad
-        total = self._kernels.loss_gradient(raw.size, y, raw, w, 1.0 / wsum, work)
+        total = self._kernels.loss_gradient(
+            raw.size, y, raw, w, 1.0 / wsum, work, *self._kernel_args
+        )
         value = self._finish(total, y, raw, w) / wsum
         if work is not grad:
             grad[...] = work
@@ -191,9 +259,19 @@ def _overlaps(out, arrays):
 
 
 class PointwiseLoss(FusedLoss):
-    """A loss with one raw value per sample, built from an elementwise kernel pair."""
+    """A loss with one raw value per sample, built from an elementwise kernel pair.
+
+    Its kernels take the parameter tuple ``theta`` (see ``_pointwise``) last.
+    """
+
+    def _setup(self, values):
+        _, _, low, strict = TARGETS[self.target_kind]
+        theta = theta_of(values.values(), low, strict)
+        object.__setattr__(self, "_kernel_args", (theta,))
 
     def _loss_sum(self, y, raw, w, size=None):
         size = raw.size if size is None else size
-        sums, wsum, wmin = self._kernels.metric_sums(size, y[:, None], raw[:, None], w)
+        sums, wsum, wmin = self._kernels.metric_sums(
+            size, y[:, None], raw[:, None], w, *self._kernel_args
+        )
         return sums[0], wsum, wmin

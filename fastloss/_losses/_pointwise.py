@@ -1,9 +1,21 @@
 """Drivers shared by pointwise losses (one value and one gradient per element).
 
-A pointwise loss supplies a scalar Numba helper ``elem(y, raw) -> (loss, grad)``
-and its NumPy twin working on whole arrays; :func:`pointwise_kernels` turns the
-pair into the kernels every loss needs.  Where only the loss is used, LLVM
-drops the unused gradient arithmetic.
+A pointwise loss supplies a scalar Numba helper ``elem(y, raw, theta) ->
+(loss, grad)`` and its NumPy twin working on whole arrays; :func:`pointwise_kernels`
+turns the pair into the kernels every loss needs.  Where only the loss is
+used, LLVM drops the unused gradient arithmetic.
+
+Parameters reach the kernels at call time: ``theta`` is a tuple of
+``N_SLOTS`` floats (the loss's parameters, zero-padded, then its target
+domain's lower bound and strictness), passed by value as the last argument of
+every kernel.  Its Numba type is the same whatever the values, so
+``Huber(delta=0.5)`` and ``Huber(delta=2.0)`` run one compiled kernel; being
+scalars in registers (no memory that a gradient store could alias), reading
+them inside the unit-stride loops keeps those loops plain and vectorisable.
+
+Targets outside the loss's declared domain make the element's value NaN (a
+select: the loops still vectorise; for "real" targets the check compiles to
+nothing); the caller's slow path then finds and reports the offending value.
 
 A loss whose elementwise work is compute-bound (logs, exponentials) may also
 supply ``elem32``, the same in float32 arithmetic: unweighted float32 inputs
@@ -18,13 +30,14 @@ import numpy as np
 from .._jit import Rows, jit
 from .._mathfn import BLOCK, accumulate, block_of, n_blocks, smallest, total, weight, weight_totals
 from .._registry import Kernel
+from ._spec import SLOT_TARGET_LOW, SLOT_TARGET_STRICT, ByParam
 
 #: Elements summed in float32 before the partial sum joins the float64 total.
 SUB = 256
 
 
 @jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), template=True)
-def _metric_sums(y, p, w):
+def _metric_sums(y, p, w, theta):
     """Per-column weighted loss sums of (n, k) arrays, plus weight sum and min."""
     n, k = y.shape
     nb = n_blocks(n)
@@ -48,24 +61,30 @@ def _metric_sums(y, p, w):
                 ps = pb[s : s + SUB]
                 part = np.float32(0.0)
                 for j in range(ys.shape[0]):
-                    part += elem32(ys[j], ps[j])[0]
+                    value32 = elem32(ys[j], ps[j], theta)[0]
+                    part += value32 if valid(ys[j], theta) else _NAN32
                 run = np.float64(part)
                 if not (abs(part) < np.inf):  # float32 overflow (or a NaN): the run again in float64
                     run = 0.0
                     for j in range(ys.shape[0]):
-                        run += elem(ys[j], ps[j])[0]
+                        value = elem(ys[j], ps[j], theta)[0]
+                        run += value if valid(ys[j], theta) else np.nan
                 acc += run
             sums[b, 0] = acc
         elif k == 1:  # the common case: a unit-stride loop LLVM vectorises
             acc = 0.0
             for j in range(yb.shape[0]):
-                acc, wsum, wmin = accumulate(acc, wsum, wmin, elem(yb[j], pb[j])[0], wb, j)
+                value = elem(yb[j], pb[j], theta)[0]
+                value = value if valid(yb[j], theta) else np.nan
+                acc, wsum, wmin = accumulate(acc, wsum, wmin, value, wb, j)
             sums[b, 0] = acc
         else:
             for r in range(hi - lo):
                 wi = weight(wb, r)
                 for j in range(k):
-                    sums[b, j] += wi * elem(yb[r * k + j], pb[r * k + j])[0]
+                    t = yb[r * k + j]
+                    value = elem(t, pb[r * k + j], theta)[0]
+                    sums[b, j] += wi * (value if valid(t, theta) else np.nan)
                 wsum += wi
                 wmin = min(wmin, wi)
         wsum, wmin = weight_totals(wb, hi - lo, wsum, wmin)
@@ -78,7 +97,7 @@ def _metric_sums(y, p, w):
 
 
 @jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), template=True)
-def _loss_gradient(y, raw, w, scale, grad):
+def _loss_gradient(y, raw, w, scale, grad, theta):
     """Weighted loss sum; writes ``grad[i] = scale * w[i] * dloss/draw[i]``."""
     n = raw.shape[0]
     nb = n_blocks(n)
@@ -99,28 +118,31 @@ def _loss_gradient(y, raw, w, scale, grad):
                 gs = gb[s : s + SUB]
                 part = np.float32(0.0)
                 for j in range(rs.shape[0]):
-                    value, slope = elem32(ys[j], rs[j])
-                    part += value
+                    value, slope = elem32(ys[j], rs[j], theta)
+                    part += value if valid(ys[j], theta) else _NAN32
                     gs[j] = scale32 * slope
                 run = np.float64(part)
                 if not (abs(part) < np.inf):  # float32 overflow (or a NaN): the run again in float64
                     run = 0.0
                     for j in range(ys.shape[0]):
-                        run += elem(ys[j], rs[j])[0]
+                        value = elem(ys[j], rs[j], theta)[0]
+                        run += value if valid(ys[j], theta) else np.nan
                 acc += run
         else:
             for j in range(rb.shape[0]):
                 wi = weight(wb, j)
-                value, slope = elem(yb[j], rb[j])
-                acc += wi * value
+                value, slope = elem(yb[j], rb[j], theta)
+                acc += wi * (value if valid(yb[j], theta) else np.nan)
                 gb[j] = scale * wi * slope
         sums[b] = acc
     return total(sums)
 
 
-def _metric_sums_numpy(elem_numpy):
-    def metric_sums(y, p, w):
-        values = elem_numpy(y.astype(np.float64, copy=False), p.astype(np.float64, copy=False))[0]
+def _metric_sums_numpy(elem_numpy, valid_numpy):
+    def metric_sums(y, p, w, theta):
+        y64 = y.astype(np.float64, copy=False)
+        values = elem_numpy(y64, p.astype(np.float64, copy=False), theta)[0]
+        values = np.where(valid_numpy(y64, theta), values, np.nan)
         if w is None:
             return values.sum(axis=0), float(y.shape[0]), 1.0
         return (values * w[:, None]).sum(axis=0), float(w.sum()), float(w.min())
@@ -128,9 +150,11 @@ def _metric_sums_numpy(elem_numpy):
     return metric_sums
 
 
-def _loss_gradient_numpy(elem_numpy):
-    def loss_gradient(y, raw, w, scale, grad):
-        values, slopes = elem_numpy(y.astype(np.float64, copy=False), raw.astype(np.float64, copy=False))
+def _loss_gradient_numpy(elem_numpy, valid_numpy):
+    def loss_gradient(y, raw, w, scale, grad, theta):
+        y64 = y.astype(np.float64, copy=False)
+        values, slopes = elem_numpy(y64, raw.astype(np.float64, copy=False), theta)
+        values = np.where(valid_numpy(y64, theta), values, np.nan)
         if w is not None:
             values = values * w
             slopes = slopes * w
@@ -140,17 +164,97 @@ def _loss_gradient_numpy(elem_numpy):
     return loss_gradient
 
 
-def pointwise_kernels(name: str, elem, elem_numpy, elem32=None) -> SimpleNamespace:
+_NAN32 = np.float32(np.nan)
+
+
+@jit(helper=True, fastmath=None)
+def _valid_real(y, theta):
+    return True
+
+
+@jit(helper=True, fastmath=None)
+def _valid_nonnegative(y, theta):
+    return y >= 0.0
+
+
+@jit(helper=True, fastmath=None)
+def _valid_positive(y, theta):
+    return y > 0.0
+
+
+@jit(helper=True, fastmath=None)
+def _valid_probability(y, theta):
+    return y >= 0.0 and y <= 1.0
+
+
+@jit(helper=True, fastmath=None)
+def _valid_binary(y, theta):
+    return y == 0.0 or y == 1.0
+
+
+@jit(helper=True, fastmath=None)
+def _valid_by_param(y, theta):
+    """The domain's lower bound comes in ``theta`` (a parameter decides it)."""
+    low = theta[SLOT_TARGET_LOW]
+    return y > low or (y == low and theta[SLOT_TARGET_STRICT] == 0.0)
+
+
+def _valid_by_param_numpy(y, theta):
+    low = theta[SLOT_TARGET_LOW]
+    return (y > low) | ((y == low) & (theta[SLOT_TARGET_STRICT] == 0.0))
+
+
+#: Target kind -> (Numba check, NumPy check).
+_VALID = {
+    "real": (_valid_real, lambda y, theta: np.ones(y.shape, bool)),
+    "nonnegative": (_valid_nonnegative, lambda y, theta: y >= 0.0),
+    "positive": (_valid_positive, lambda y, theta: y > 0.0),
+    "probability": (_valid_probability, lambda y, theta: (y >= 0.0) & (y <= 1.0)),
+    "binary": (_valid_binary, lambda y, theta: (y == 0.0) | (y == 1.0)),
+}
+
+
+def theta_of(values=(), target_low=None, target_strict=False):
+    """The kernels' parameter tuple: ``values`` zero-padded, then the target bound."""
+    values = tuple(float(v) for v in values)
+    if len(values) > SLOT_TARGET_LOW:
+        raise ValueError(f"pointwise losses take at most {SLOT_TARGET_LOW} parameters")
+    low = -np.inf if target_low is None else float(target_low)
+    return values + (0.0,) * (SLOT_TARGET_LOW - len(values)) + (low, 1.0 if target_strict else 0.0)
+
+
+#: theta of a loss without parameters whose domain is fixed at compile time.
+NO_PARAMS = theta_of()
+
+
+def pointwise_kernels(name: str, elem, elem_numpy, elem32=None, target="real") -> SimpleNamespace:
     """Kernels of a pointwise loss from its elementwise pair (and float32 twin).
 
-    Returns a namespace with ``metric_sums(size, y, p, w) -> (sums, wsum, wmin)``
-    over (n, k) arrays and ``loss_gradient(size, y, raw, w, scale, grad) -> sum``
+    ``target`` is the loss's declared target kind (a key of
+    :data:`~fastloss._losses._spec.TARGETS`, or a
+    :class:`~fastloss._losses._spec.ByParam` rule, checked at call time from
+    ``theta``).  Returns a namespace with
+    ``metric_sums(size, y, p, w, theta) -> (sums, wsum, wmin)`` over (n, k)
+    arrays and ``loss_gradient(size, y, raw, w, scale, grad, theta) -> sum``
     over 1-D arrays.
     """
-    bound = {"elem": elem, "elem32": elem if elem32 is None else elem32, "HAS_F32": elem32 is not None}
+    if isinstance(target, ByParam):
+        valid, valid_numpy = _valid_by_param, _valid_by_param_numpy
+    elif target in _VALID:
+        valid, valid_numpy = _VALID[target]
+    else:
+        raise ValueError(f"pointwise losses take targets among {sorted(_VALID)}, not {target!r}")
+    bound = {
+        "elem": elem,
+        "elem32": elem if elem32 is None else elem32,
+        "HAS_F32": elem32 is not None,
+        "valid": valid,
+    }
     return SimpleNamespace(
-        metric_sums=Kernel(_metric_sums.specialise(name, **bound), _metric_sums_numpy(elem_numpy)),
+        metric_sums=Kernel(
+            _metric_sums.specialise(name, **bound), _metric_sums_numpy(elem_numpy, valid_numpy)
+        ),
         loss_gradient=Kernel(
-            _loss_gradient.specialise(name, **bound), _loss_gradient_numpy(elem_numpy)
+            _loss_gradient.specialise(name, **bound), _loss_gradient_numpy(elem_numpy, valid_numpy)
         ),
     )

@@ -6,21 +6,19 @@ from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
+from ._spec import Reference
 
 
 @jit(helper=True)
-def _absolute_error(y, raw):
+def _absolute_error(y, raw, theta):
     d = np.float64(raw) - np.float64(y)
     # sign(0) = 0: the subgradient numpy.sign gives.  NaN stays NaN in the loss.
     return abs(d), np.float64(d > 0.0) - np.float64(d < 0.0)
 
 
-def _absolute_error_numpy(y, raw):
+def _absolute_error_numpy(y, raw, theta):
     d = raw - y
     return np.abs(d), np.sign(d)
-
-
-KERNELS = pointwise_kernels("absolute_error", _absolute_error, _absolute_error_numpy)
 
 
 @register_loss("absolute_error")
@@ -37,4 +35,12 @@ class MeanAbsoluteError(PointwiseLoss):
     (0.25, array([0.5, 0. ]))
     """
 
-    _kernels = KERNELS
+    target = "real"
+    raw = "identity"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "AbsoluteError")
+    _kernels = pointwise_kernels(
+        "absolute_error", _absolute_error, _absolute_error_numpy, target=target
+    )
+
+
+KERNELS = MeanAbsoluteError._kernels

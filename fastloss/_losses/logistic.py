@@ -7,50 +7,39 @@ from .._mathfn import _F0, _F1, exp_nonpos, exp_nonpos32, log1p_nonneg, log1p_no
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
+from ._spec import Reference
 
 
 @jit(helper=True)
-def _binary_cross_entropy(y, raw):
+def _binary_cross_entropy(y, raw, theta):
     r = np.float64(raw)
     t = np.float64(y)
     # log(1 + exp(r)) - t*r, written with exp(-|r|) <= 1 so nothing overflows.
     e = exp_nonpos(-abs(r))
     value = max(r, 0.0) - t * r + log1p_nonneg(e)
-    if not (t >= 0.0 and t <= 1.0):
-        value = np.nan  # target outside [0, 1]: reported by the slow path
     sigmoid = (1.0 if r >= 0.0 else e) / (1.0 + e)
     return value, sigmoid - t
 
 
 @jit(helper=True)
-def _binary_cross_entropy32(y, raw):
+def _binary_cross_entropy32(y, raw, theta):
     """:func:`_binary_cross_entropy` in float32 arithmetic (for float32 logits)."""
     r = np.float32(raw)
     t = np.float32(y)
     e = exp_nonpos32(-abs(r))
+    # Targets outside [0, 1] are refused by the driver's check of the declared
+    # domain, on y itself: float64 targets just outside it (1 + 1e-10,
+    # -1e-50) would round into it in float32.
     value = max(r, _F0) - t * r + log1p_nonneg32(e)
-    # y itself, not t: float64 targets just outside [0, 1] (1 + 1e-10, -1e-50)
-    # round into it in float32, and the float64 kernel and NumPy refuse them.
-    if not (y >= 0.0 and y <= 1.0):
-        value = np.float32(np.nan)
     sigmoid = (_F1 if r >= _F0 else e) / (_F1 + e)
     return value, sigmoid - t
 
 
-def _binary_cross_entropy_numpy(y, raw):
+def _binary_cross_entropy_numpy(y, raw, theta):
     e = np.exp(-np.abs(raw))
     value = np.maximum(raw, 0.0) - y * raw + np.log1p(e)
-    value = np.where((y >= 0.0) & (y <= 1.0), value, np.nan)
     sigmoid = np.where(raw >= 0.0, 1.0, e) / (1.0 + e)
     return value, sigmoid - y
-
-
-KERNELS = pointwise_kernels(
-    "binary_cross_entropy",
-    _binary_cross_entropy,
-    _binary_cross_entropy_numpy,
-    elem32=_binary_cross_entropy32,
-)
 
 
 @register_loss("log_loss")
@@ -69,11 +58,16 @@ class BinaryCrossEntropy(PointwiseLoss):
     0.693147
     """
 
-    _kernels = KERNELS
+    target = "probability"
+    raw = "logit"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfBinomialLoss")
+    _kernels = pointwise_kernels(
+        "binary_cross_entropy",
+        _binary_cross_entropy,
+        _binary_cross_entropy_numpy,
+        elem32=_binary_cross_entropy32,
+        target=target,
+    )
 
-    def _check_target_values(self, y, raw):
-        if np.any((y < 0) | (y > 1)):
-            raise ValueError(
-                "BinaryCrossEntropy needs y_true in [0, 1]; got values from "
-                f"{np.min(y)} to {np.max(y)}."
-            )
+
+KERNELS = BinaryCrossEntropy._kernels

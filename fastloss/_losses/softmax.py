@@ -21,6 +21,7 @@ from .._mathfn import (
 from .._registry import Kernel, register_loss
 from .._validation import as_label_array
 from ._base import FusedLoss
+from ._spec import Reference
 
 
 @jit(helper=True)
@@ -387,6 +388,9 @@ class CrossEntropy(FusedLoss):
     """
 
     _raw_ndim = 2
+    target = "class_index"
+    raw = "logit"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfMultinomialLoss", n_classes=True)
     _kernels = SimpleNamespace(
         loss_sum=Kernel(_loss_sum_numba, _loss_sum_numpy),
         loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),

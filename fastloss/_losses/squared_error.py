@@ -6,20 +6,18 @@ from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
+from ._spec import Reference
 
 
 @jit(helper=True)
-def _squared_error(y, raw):
+def _squared_error(y, raw, theta):
     d = np.float64(raw) - np.float64(y)
     return d * d, 2.0 * d
 
 
-def _squared_error_numpy(y, raw):
+def _squared_error_numpy(y, raw, theta):
     d = raw - y
     return d * d, 2.0 * d
-
-
-KERNELS = pointwise_kernels("squared_error", _squared_error, _squared_error_numpy)
 
 
 @register_loss("squared_error")
@@ -35,4 +33,10 @@ class MeanSquaredError(PointwiseLoss):
     (0.125, array([0.5, 0. ]))
     """
 
-    _kernels = KERNELS
+    target = "real"
+    raw = "identity"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfSquaredError", scale=2.0)
+    _kernels = pointwise_kernels("squared_error", _squared_error, _squared_error_numpy, target=target)
+
+
+KERNELS = MeanSquaredError._kernels

@@ -24,7 +24,9 @@ out of it (the first epoch skips its transient from the initial point).
 
 State arrays (float64) are updated in place: ``coef`` (p,) or (p, k),
 ``intercept`` (k,), the two velocities and the two averages.  Returns
-``(status, loss_sum, weight_sum, step, n_avg)``; status 1 means a minibatch loss was
+``(status, loss_sum, weight_sum, step, n_avg)``; ``extra`` (last) is the
+tuple of the loss's extra kernel arguments (``loss._kernel_args``: its
+parameter tuple, or nothing); status 1 means a minibatch loss was
 non-finite or above ``bound``: the caller restores its snapshot and backs off.
 """
 
@@ -42,7 +44,7 @@ from .._registry import Kernel
 def _epoch(
     X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
     coef_avg, intercept_avg, penalty, lr, decay_steps, momentum, grad_scale, step,
-    fit_intercept, bound, avg_from, n_avg, xb, yb, wb,
+    fit_intercept, bound, avg_from, n_avg, xb, yb, wb, extra,
 ):  # fmt: skip
     n, p = X.shape
     k = intercept.shape[0]
@@ -83,14 +85,14 @@ def _epoch(
                 raw2[r, q] += shift[q]
         grad = np.empty_like(raw)
         if sw is None:
-            total = loss_gradient(yb[:m], raw, None, grad_scale / m, grad)
+            total = loss_gradient(yb[:m], raw, None, grad_scale / m, grad, *extra)
             wsum = float(m)
         else:
             wsum = 0.0
             for r in range(m):
                 wb[r] = sw[order[start + r]]
                 wsum += wb[r]
-            total = loss_gradient(yb[:m], raw, wb[:m], grad_scale / m, grad)
+            total = loss_gradient(yb[:m], raw, wb[:m], grad_scale / m, grad, *extra)
         loss_sum += total
         weight_sum += wsum
         if not np.isfinite(total) or total > bound * wsum:
@@ -134,7 +136,7 @@ def _epoch_numpy(loss_gradient):
     def epoch(
         X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
         coef_avg, intercept_avg, penalty, lr, decay_steps, momentum, grad_scale, step,
-        fit_intercept, bound, avg_from, n_avg, xb, yb, wb,
+        fit_intercept, bound, avg_from, n_avg, xb, yb, wb, extra,
     ):  # fmt: skip
         n = X.shape[0]
         k = intercept.shape[0]
@@ -156,7 +158,7 @@ def _epoch_numpy(loss_gradient):
             else:
                 wm = sw[rows]
                 wsum = float(wm.sum())
-            total = loss_gradient(y[rows], raw, wm, grad_scale / m, grad)
+            total = loss_gradient(y[rows], raw, wm, grad_scale / m, grad, *extra)
             loss_sum += total
             weight_sum += wsum
             if not np.isfinite(total) or total > bound * wsum:

@@ -365,6 +365,7 @@ class _BaseSGD(BaseEstimator):
             avg_from,
             self._n_avg,
             *buffers,
+            objective.loss._kernel_args,
         )
         self._step = int(step)
         self._n_avg = int(n_avg)

@@ -1,0 +1,103 @@
+"""Epsilon-insensitive regression losses (support vector regression)."""
+
+import numpy as np
+
+from .._jit import jit
+from .._registry import register_loss
+from ._base import PointwiseLoss
+from ._pointwise import pointwise_kernels
+from ._spec import Interval, Param, Reference
+
+_SGD = "sklearn.linear_model._sgd_fast"
+
+
+@jit(helper=True, fastmath=None)
+def _epsilon_insensitive(y, raw, theta):
+    epsilon = theta[0]
+    t = np.float64(y)
+    r = np.float64(raw)
+    excess = abs(t - r) - epsilon
+    value = excess if excess > 0.0 else 0.0
+    if t - r > epsilon:
+        return value, -1.0
+    if r - t > epsilon:
+        return value, 1.0
+    return value, 0.0
+
+
+def _epsilon_insensitive_numpy(y, raw, theta):
+    epsilon = theta[0]
+    excess = np.abs(y - raw) - epsilon
+    slope = np.where(y - raw > epsilon, -1.0, np.where(raw - y > epsilon, 1.0, 0.0))
+    return np.where(excess > 0.0, excess, 0.0), slope
+
+
+@register_loss("epsilon_insensitive")
+class EpsilonInsensitive(PointwiseLoss):
+    """Epsilon-insensitive loss ``max(0, |y - raw| - epsilon)``.
+
+    The (sub)gradient is ``sign(raw - y)`` outside the tube, 0 inside.  Equals
+    scikit-learn's ``_sgd_fast.EpsilonInsensitive(epsilon)``.
+
+    Examples
+    --------
+    >>> from fastloss import EpsilonInsensitive
+    >>> EpsilonInsensitive(epsilon=0.5).loss_gradient([0.0, 0.0], [2.0, 0.25])
+    (0.75, array([0.5, 0. ]))
+    """
+
+    params = (Param("epsilon", 0.1, Interval(0, None, closed="left")),)
+    target = "real"
+    raw = "identity"
+    reference = Reference("sgd", _SGD, "EpsilonInsensitive", ("epsilon",))
+    _kernels = pointwise_kernels(
+        "epsilon_insensitive", _epsilon_insensitive, _epsilon_insensitive_numpy, target=target
+    )
+
+
+@jit(helper=True, fastmath=None)
+def _squared_epsilon_insensitive(y, raw, theta):
+    epsilon = theta[0]
+    t = np.float64(y)
+    r = np.float64(raw)
+    excess = abs(t - r) - epsilon
+    value = excess * excess if excess > 0.0 else 0.0
+    z = t - r
+    if z > epsilon:
+        return value, -2.0 * (z - epsilon)
+    if z < -epsilon:
+        return value, 2.0 * (-z - epsilon)
+    return value, 0.0
+
+
+def _squared_epsilon_insensitive_numpy(y, raw, theta):
+    epsilon = theta[0]
+    excess = np.abs(y - raw) - epsilon
+    z = y - raw
+    slope = np.where(z > epsilon, -2.0 * (z - epsilon), np.where(z < -epsilon, 2.0 * (-z - epsilon), 0.0))
+    return np.where(excess > 0.0, excess * excess, 0.0), slope
+
+
+@register_loss("squared_epsilon_insensitive")
+class SquaredEpsilonInsensitive(PointwiseLoss):
+    """Squared epsilon-insensitive loss ``max(0, |y - raw| - epsilon)**2``.
+
+    Equals scikit-learn's ``_sgd_fast.SquaredEpsilonInsensitive(epsilon)``.
+
+    Examples
+    --------
+    >>> from fastloss import SquaredEpsilonInsensitive
+    >>> SquaredEpsilonInsensitive(epsilon=0.5).loss_gradient([0.0, 0.0], [2.0, 0.25])
+    (1.125, array([1.5, 0. ]))
+    """
+
+    params = (Param("epsilon", 0.1, Interval(0, None, closed="left")),)
+    target = "real"
+    raw = "identity"
+    reference = Reference("sgd", _SGD, "SquaredEpsilonInsensitive", ("epsilon",))
+    _kernels = pointwise_kernels(
+        "squared_epsilon_insensitive",
+        _squared_epsilon_insensitive,
+        _squared_epsilon_insensitive_numpy,
+        target=target,
+    )

@@ -1,0 +1,146 @@
+"""Generalised-linear-model deviances with a log link: Poisson, Gamma, Tweedie.
+
+``raw`` is the log of the predicted mean.  As in scikit-learn, terms that
+depend on ``y`` alone are dropped (the values are not deviances, and can be
+negative): ``loss`` equals scikit-learn's ``loss()``, not its deviance.
+"""
+
+import numpy as np
+
+from .._jit import jit
+from .._registry import register_loss
+from ._base import PointwiseLoss
+from ._pointwise import pointwise_kernels
+from ._spec import ByParam, Interval, Param, Reference
+
+
+@jit(helper=True, fastmath=None)
+def _half_poisson(y, raw, theta):
+    t = np.float64(y)
+    r = np.float64(raw)
+    e = np.exp(r)
+    return e - t * r, e - t
+
+
+def _half_poisson_numpy(y, raw, theta):
+    e = np.exp(raw)
+    return e - y * raw, e - y
+
+
+@register_loss("poisson")
+class HalfPoisson(PointwiseLoss):
+    """Half Poisson deviance with log link, constant terms dropped: ``exp(raw) - y * raw``.
+
+    The gradient is ``exp(raw) - y``.  Targets ``y >= 0``.  Equals
+    scikit-learn's ``HalfPoissonLoss()`` per sample.
+
+    Examples
+    --------
+    >>> from fastloss import HalfPoisson
+    >>> HalfPoisson().loss_gradient([1.0, 3.0], [0.0, 0.0])
+    (1.0, array([ 0., -1.]))
+    """
+
+    target = "nonnegative"
+    raw = "log"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfPoissonLoss")
+    _kernels = pointwise_kernels("half_poisson", _half_poisson, _half_poisson_numpy, target=target)
+
+
+@jit(helper=True, fastmath=None)
+def _half_gamma(y, raw, theta):
+    t = np.float64(y)
+    r = np.float64(raw)
+    e = np.exp(-r)
+    return r + t * e, 1.0 - t * e
+
+
+def _half_gamma_numpy(y, raw, theta):
+    e = np.exp(-raw)
+    return raw + y * e, 1.0 - y * e
+
+
+@register_loss("gamma")
+class HalfGamma(PointwiseLoss):
+    """Half Gamma deviance with log link, constant terms dropped: ``raw + y * exp(-raw)``.
+
+    The gradient is ``1 - y * exp(-raw)``.  Targets ``y > 0``.  Equals
+    scikit-learn's ``HalfGammaLoss()`` per sample.
+
+    Examples
+    --------
+    >>> from fastloss import HalfGamma
+    >>> HalfGamma().loss_gradient([1.0, 2.0], [0.0, 0.0])
+    (1.5, array([ 0. , -0.5]))
+    """
+
+    target = "positive"
+    raw = "log"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfGammaLoss")
+    _kernels = pointwise_kernels("half_gamma", _half_gamma, _half_gamma_numpy, target=target)
+
+
+@jit(helper=True, fastmath=None)
+def _half_tweedie(y, raw, theta):
+    p = theta[0]
+    t = np.float64(y)
+    r = np.float64(raw)
+    # scikit-learn's branches: powers 0, 1 and 2 have closed forms of their own.
+    if p == 0.0:
+        e = np.exp(r)
+        return 0.5 * (e - t) * (e - t), e * (e - t)
+    if p == 1.0:
+        e = np.exp(r)
+        return e - t * r, e - t
+    if p == 2.0:
+        e = np.exp(-r)
+        return r + t * e, 1.0 - t * e
+    e1 = np.exp((1.0 - p) * r)
+    e2 = np.exp((2.0 - p) * r)
+    return e2 / (2.0 - p) - t * e1 / (1.0 - p), e2 - t * e1
+
+
+def _half_tweedie_numpy(y, raw, theta):
+    p = theta[0]
+    if p == 0.0:
+        e = np.exp(raw)
+        return 0.5 * (e - y) * (e - y), e * (e - y)
+    if p == 1.0:
+        return _half_poisson_numpy(y, raw, theta)
+    if p == 2.0:
+        return _half_gamma_numpy(y, raw, theta)
+    e1 = np.exp((1.0 - p) * raw)
+    e2 = np.exp((2.0 - p) * raw)
+    return e2 / (2.0 - p) - y * e1 / (1.0 - p), e2 - y * e1
+
+
+@register_loss("tweedie")
+class HalfTweedie(PointwiseLoss):
+    """Half Tweedie deviance with log link, constant terms dropped.
+
+    For ``power`` p (not 0, 1, 2): ``exp((2-p) raw) / (2-p) - y exp((1-p) raw) / (1-p)``,
+    gradient ``exp((2-p) raw) - y exp((1-p) raw)``; p = 0, 1, 2 are the
+    squared error of ``exp(raw)``, :class:`HalfPoisson` and :class:`HalfGamma`.
+    Targets: any real for ``p <= 0``, ``y >= 0`` for ``1 <= p < 2``, ``y > 0``
+    for ``p >= 2``.  Equals scikit-learn's ``HalfTweedieLoss(power=p)`` per sample.
+
+    Examples
+    --------
+    >>> from fastloss import HalfTweedie
+    >>> HalfTweedie(power=1.5).loss_gradient([1.0], [0.0])
+    (4.0, array([0.]))
+    """
+
+    params = (
+        Param(
+            "power", 1.5, Interval(None, 0, closed="right"), Interval(1, None, closed="left")
+        ),
+    )
+    target = ByParam(
+        "power",
+        [(Interval(None, 0, closed="right"), "real"), (Interval(1, 2, closed="left"), "nonnegative")],
+        otherwise="positive",
+    )
+    raw = "log"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfTweedieLoss", {"power": "power"})
+    _kernels = pointwise_kernels("half_tweedie", _half_tweedie, _half_tweedie_numpy, target=target)

@@ -1,0 +1,167 @@
+"""Margin losses for binary classification: hinge, squared hinge, modified Huber, exponential.
+
+Targets are ``y`` in {0, 1}; the hinge family works with ``s = 2 y - 1`` in
+{-1, +1} and the margin ``z = s * raw``, as scikit-learn's SGD losses do.
+"""
+
+import numpy as np
+
+from .._jit import jit
+from .._registry import register_loss
+from ._base import PointwiseLoss
+from ._pointwise import pointwise_kernels
+from ._spec import Interval, Param, Reference
+
+_SGD = "sklearn.linear_model._sgd_fast"
+
+
+@jit(helper=True, fastmath=None)
+def _hinge(y, raw, theta):
+    threshold = theta[0]
+    s = 2.0 * np.float64(y) - 1.0
+    z = np.float64(raw) * s
+    if z <= threshold:
+        return threshold - z, -s
+    return 0.0, 0.0
+
+
+def _hinge_numpy(y, raw, theta):
+    threshold = theta[0]
+    s = 2.0 * y - 1.0
+    z = raw * s
+    inside = z <= threshold
+    return np.where(inside, threshold - z, 0.0), np.where(inside, -s, 0.0)
+
+
+@register_loss("hinge")
+class Hinge(PointwiseLoss):
+    """Hinge loss ``max(0, threshold - s * raw)``, ``s = 2 y - 1``.
+
+    ``threshold=1`` is the SVM's loss, ``threshold=0`` the perceptron's.  The
+    (sub)gradient is ``-s`` where ``s * raw <= threshold``, else 0.  Equals
+    scikit-learn's ``_sgd_fast.Hinge(threshold)`` with y mapped to -1/+1.
+
+    Examples
+    --------
+    >>> from fastloss import Hinge
+    >>> Hinge().loss_gradient([1, 0], [0.5, -2.0])
+    (0.25, array([-0.5,  0. ]))
+    """
+
+    params = (Param("threshold", 1.0, Interval(0, None, closed="left")),)
+    target = "binary"
+    raw = "margin"
+    reference = Reference("sgd", _SGD, "Hinge", ("threshold",), signed_labels=True)
+    _kernels = pointwise_kernels("hinge", _hinge, _hinge_numpy, target=target)
+
+
+@jit(helper=True, fastmath=None)
+def _squared_hinge(y, raw, theta):
+    threshold = theta[0]
+    s = 2.0 * np.float64(y) - 1.0
+    z = threshold - np.float64(raw) * s
+    if z > 0.0:
+        return z * z, -2.0 * s * z
+    return 0.0, 0.0
+
+
+def _squared_hinge_numpy(y, raw, theta):
+    threshold = theta[0]
+    s = 2.0 * y - 1.0
+    z = threshold - raw * s
+    inside = z > 0.0
+    return np.where(inside, z * z, 0.0), np.where(inside, -2.0 * s * z, 0.0)
+
+
+@register_loss("squared_hinge")
+class SquaredHinge(PointwiseLoss):
+    """Squared hinge loss ``max(0, threshold - s * raw)**2``, ``s = 2 y - 1``.
+
+    Equals scikit-learn's ``_sgd_fast.SquaredHinge(threshold)`` with y mapped
+    to -1/+1.
+
+    Examples
+    --------
+    >>> from fastloss import SquaredHinge
+    >>> SquaredHinge().loss_gradient([1, 0], [0.5, -2.0])
+    (0.125, array([-0.5,  0. ]))
+    """
+
+    params = (Param("threshold", 1.0, Interval(0, None, closed="left")),)
+    target = "binary"
+    raw = "margin"
+    reference = Reference("sgd", _SGD, "SquaredHinge", ("threshold",), signed_labels=True)
+    _kernels = pointwise_kernels("squared_hinge", _squared_hinge, _squared_hinge_numpy, target=target)
+
+
+@jit(helper=True, fastmath=None)
+def _modified_huber(y, raw, theta):
+    s = 2.0 * np.float64(y) - 1.0
+    z = np.float64(raw) * s
+    if z >= 1.0:
+        return 0.0, 0.0
+    if z >= -1.0:
+        return (1.0 - z) * (1.0 - z), 2.0 * (1.0 - z) * -s
+    return -4.0 * z, -4.0 * s
+
+
+def _modified_huber_numpy(y, raw, theta):
+    s = 2.0 * y - 1.0
+    z = raw * s
+    value = np.where(z >= 1.0, 0.0, np.where(z >= -1.0, (1.0 - z) * (1.0 - z), -4.0 * z))
+    slope = np.where(z >= 1.0, 0.0, np.where(z >= -1.0, 2.0 * (1.0 - z) * -s, -4.0 * s))
+    return value, slope
+
+
+@register_loss("modified_huber")
+class ModifiedHuber(PointwiseLoss):
+    """Modified Huber loss: 0 for ``z >= 1``, ``(1 - z)**2`` for ``z >= -1``, else ``-4 z``.
+
+    ``z = s * raw``, ``s = 2 y - 1``: a quadratically smoothed hinge.  Equals
+    scikit-learn's ``_sgd_fast.ModifiedHuber()`` with y mapped to -1/+1.
+
+    Examples
+    --------
+    >>> from fastloss import ModifiedHuber
+    >>> ModifiedHuber().loss_gradient([1, 0], [0.5, 2.0])
+    (4.125, array([-0.5,  2. ]))
+    """
+
+    target = "binary"
+    raw = "margin"
+    reference = Reference("sgd", _SGD, "ModifiedHuber", signed_labels=True)
+    _kernels = pointwise_kernels(
+        "modified_huber", _modified_huber, _modified_huber_numpy, target=target
+    )
+
+
+@jit(helper=True, fastmath=None)
+def _exponential(y, raw, theta):
+    t = np.float64(y)
+    e = np.exp(np.float64(raw))
+    return t / e + (1.0 - t) * e, -t / e + (1.0 - t) * e
+
+
+def _exponential_numpy(y, raw, theta):
+    e = np.exp(raw)
+    return y / e + (1.0 - y) * e, -y / e + (1.0 - y) * e
+
+
+@register_loss("exponential")
+class Exponential(PointwiseLoss):
+    """Exponential (AdaBoost) loss ``y exp(-raw) + (1 - y) exp(raw)``, y in {0, 1}.
+
+    ``raw`` is half the logit.  The gradient is ``-y exp(-raw) + (1 - y)
+    exp(raw)``.  Equals scikit-learn's ``ExponentialLoss()`` per sample.
+
+    Examples
+    --------
+    >>> from fastloss import Exponential
+    >>> Exponential().loss_gradient([1, 0], [0.0, 0.0])
+    (1.0, array([-0.5,  0.5]))
+    """
+
+    target = "binary"
+    raw = "half_logit"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "ExponentialLoss")
+    _kernels = pointwise_kernels("exponential", _exponential, _exponential_numpy, target=target)

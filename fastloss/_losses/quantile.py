@@ -1,0 +1,48 @@
+"""Quantile regression: the pinball loss."""
+
+import numpy as np
+
+from .._jit import jit
+from .._registry import register_loss
+from ._base import PointwiseLoss
+from ._pointwise import pointwise_kernels
+from ._spec import Interval, Param, Reference
+
+
+@jit(helper=True, fastmath=None)
+def _pinball(y, raw, theta):
+    q = theta[0]
+    t = np.float64(y)
+    r = np.float64(raw)
+    if t >= r:
+        return q * (t - r), -q
+    return (1.0 - q) * (r - t), 1.0 - q
+
+
+def _pinball_numpy(y, raw, theta):
+    q = theta[0]
+    above = y >= raw
+    return np.where(above, q * (y - raw), (1.0 - q) * (raw - y)), np.where(above, -q, 1.0 - q)
+
+
+@register_loss("quantile")
+class Pinball(PointwiseLoss):
+    """Pinball (quantile) loss: ``q * (y - raw)`` if ``y >= raw``, else ``(1 - q) * (raw - y)``.
+
+    Its minimiser is the ``quantile`` of the targets; the gradient is ``-q``
+    or ``1 - q``.  Equals scikit-learn's ``PinballLoss(quantile=q)`` per sample.
+
+    Examples
+    --------
+    >>> from fastloss import Pinball
+    >>> Pinball(quantile=0.9).loss_gradient([1.0, 1.0], [0.0, 2.0])
+    (0.5, array([-0.45,  0.05]))
+    """
+
+    params = (Param("quantile", 0.5, Interval(0, 1, closed="neither")),)
+    target = "real"
+    raw = "identity"
+    reference = Reference(
+        "sklearn_loss", "sklearn._loss.loss", "PinballLoss", {"quantile": "quantile"}
+    )
+    _kernels = pointwise_kernels("pinball", _pinball, _pinball_numpy, target=target)

@@ -1,0 +1,99 @@
+"""Robust regression losses: Huber and log-cosh."""
+
+import numpy as np
+
+from .._jit import jit
+from .._mathfn import LN2, exp_nonpos, log1p_nonneg
+from .._registry import register_loss
+from ._base import PointwiseLoss
+from ._pointwise import pointwise_kernels
+from ._spec import Interval, Param, Reference
+
+# The elementwise helpers of the new losses are compiled without fast-math:
+# their arithmetic is evaluated as written (as scikit-learn's is), so that the
+# per-sample values equal scikit-learn's to rounding of the same operations.
+
+
+@jit(helper=True, fastmath=None)
+def _huber(y, raw, theta):
+    delta = theta[0]
+    d = np.float64(raw) - np.float64(y)
+    a = abs(d)
+    if a <= delta:
+        return 0.5 * a * a, d
+    return delta * (a - 0.5 * delta), delta if d >= 0.0 else -delta
+
+
+def _huber_numpy(y, raw, theta):
+    delta = theta[0]
+    d = raw - y
+    a = np.abs(d)
+    inner = a <= delta
+    value = np.where(inner, 0.5 * a * a, delta * (a - 0.5 * delta))
+    slope = np.where(inner, d, np.where(d >= 0.0, delta, -delta))
+    return value, slope
+
+
+@register_loss("huber")
+class Huber(PointwiseLoss):
+    """Huber loss: ``d**2 / 2`` for ``|d| <= delta``, else ``delta * (|d| - delta / 2)``.
+
+    ``d = raw - y``; the gradient is ``d`` clipped to ``[-delta, delta]``.
+    Equals scikit-learn's ``HuberLoss(delta=delta)`` per sample.
+
+    Examples
+    --------
+    >>> from fastloss import Huber
+    >>> Huber(delta=1.0).loss_gradient([0.0, 0.0], [0.5, 3.0])
+    (1.3125, array([0.25, 0.5 ]))
+    """
+
+    params = (Param("delta", 1.0, Interval(0, None, closed="neither")),)
+    target = "real"
+    raw = "identity"
+    reference = Reference("sklearn_loss", "sklearn._loss.loss", "HuberLoss", {"delta": "delta"})
+    _kernels = pointwise_kernels("huber", _huber, _huber_numpy, target=target)
+
+
+@jit(helper=True, fastmath=None)
+def _log_cosh(y, raw, theta):
+    d = np.float64(raw) - np.float64(y)
+    a = abs(d)
+    if a < 1.0:
+        # log(cosh(a)) = log1p(2 sinh(a/2)**2): no cancellation for small a.
+        s = np.sinh(0.5 * a)
+        value = np.log1p(2.0 * s * s)
+    else:
+        # cosh(a) = exp(a) (1 + exp(-2a)) / 2: nothing overflows.
+        value = (a - LN2) + log1p_nonneg(exp_nonpos(-2.0 * a))
+    return value, np.tanh(d)
+
+
+def _log_cosh_numpy(y, raw, theta):
+    d = raw - y
+    a = np.abs(d)
+    s = np.sinh(0.5 * np.minimum(a, 1.0))
+    small = np.log1p(2.0 * s * s)
+    large = (a - LN2) + np.log1p(np.exp(-2.0 * a))
+    return np.where(a < 1.0, small, large), np.tanh(d)
+
+
+@register_loss("log_cosh")
+class LogCosh(PointwiseLoss):
+    """Log-cosh loss ``log(cosh(raw - y))``, stable for any finite difference.
+
+    Close to ``d**2 / 2`` for small ``d = raw - y`` and to ``|d| - log 2`` for
+    large ones; the gradient is ``tanh(d)``.
+
+    Examples
+    --------
+    >>> from fastloss import LogCosh
+    >>> value, grad = LogCosh().loss_gradient([0.0], [1000.0])
+    >>> round(value, 6), grad
+    (999.306853, array([1.]))
+    """
+
+    target = "real"
+    raw = "identity"
+    reference = Reference("formula", loss="log(cosh(raw - y))", gradient="tanh(raw - y)")
+    _kernels = pointwise_kernels("log_cosh", _log_cosh, _log_cosh_numpy, target=target)
