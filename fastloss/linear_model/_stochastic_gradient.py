@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import sys
@@ -18,6 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._dask import is_dask
 from .._registry import LOSSES
+from .._validation import as_ndarray
 from ._epoch import epoch_kernel
 
 __all__ = ["SGDRegressor", "SGDClassifier"]
@@ -108,6 +110,51 @@ def _sample_of(X, targets, sample_weight, rng):
     return X[rows], targets[rows], w
 
 
+def _copied_state(state):
+    """A copy of an estimator's ``__dict__`` that shares nothing training mutates.
+
+    The epoch kernel updates the optimizer arrays in place, the loss curves
+    are appended to and each epoch draws its shuffle from ``_random_state_``,
+    so arrays, lists and random states are copied (all of them of the size of
+    the model, not of the data): an interrupted epoch does not advance the
+    committed random state, and partial_fit after an interrupt continues
+    exactly as if the interrupted call had never started.  Other values are
+    immutable (the parameters, a ``random_state`` passed as an instance
+    included: a fresh fit draws from it, as in scikit-learn).
+    """
+    copied = {}
+    for name, value in state.items():
+        if isinstance(value, (np.ndarray, list)):
+            value = value.copy()
+        elif isinstance(value, np.random.RandomState) and name != "random_state":
+            value = copy.deepcopy(value)
+        copied[name] = value
+    return copied
+
+
+def _is_pandas(value):
+    return type(value).__module__.partition(".")[0] == "pandas"
+
+
+def _from_pandas(value):
+    """pandas inputs (nullable dtypes included, pd.NA as NaN) as NumPy arrays."""
+    return as_ndarray(value) if _is_pandas(value) else value
+
+
+def _frame_with_numpy_dtypes(X):
+    """A DataFrame with nullable columns as one of their NumPy dtypes, names kept.
+
+    validate_data turns ``Float32`` columns into float64 (float32 NumPy input
+    trains in float32) and needs the DataFrame for ``feature_names_in_``, so
+    the values go through as_ndarray (pd.NA as NaN) and keep their labels.
+    """
+    if not _is_pandas(X) or not hasattr(X, "columns"):
+        return X
+    if all(isinstance(d, np.dtype) for d in X.dtypes):
+        return X
+    return type(X)(as_ndarray(X), index=X.index, columns=X.columns)
+
+
 class _BaseSGD(BaseEstimator):
     _parameter_constraints: dict = {
         "alpha": [Interval(numbers.Real, 0, None, closed="left")],
@@ -180,6 +227,13 @@ class _BaseSGD(BaseEstimator):
 
     # -- data --------------------------------------------------------------------
     def _validate_fit_data(self, X, y, sample_weight, reset):
+        # Nullable pandas inputs work like their NumPy equivalents (through
+        # as_ndarray, pd.NA as NaN): validate_data alone would make float64 of
+        # Float32 columns and of Int64 labels (which would predict as floats).
+        X = _frame_with_numpy_dtypes(X)
+        if y is not None:
+            y = _from_pandas(y)
+        sample_weight = _from_pandas(sample_weight)
         X, y = validate_data(
             self,
             X,
@@ -420,11 +474,24 @@ class _BaseSGD(BaseEstimator):
         order = (starts[:, None] + np.arange(block, dtype=np.int64)).reshape(-1)
         return order[order < n] if n % block else order
 
-    def _epochs(self, source, max_epochs, X_val=None, val=None, w_val=None):
+    def _commit(self, target):
+        """Publish this working copy's whole state on ``target`` in one step.
+
+        A single assignment of ``__dict__`` (no Python code runs inside it,
+        so a KeyboardInterrupt lands before or after it, never in between):
+        ``target`` holds either its previous state or this one, with
+        classes_, n_features_in_, feature_names_in_, coef_, intercept_,
+        n_iter_, t_, the loss curves, the scaling and the optimizer state all
+        from the same finished epoch.
+        """
+        target.__dict__ = _copied_state(self.__dict__)
+
+    def _epochs(self, source, max_epochs, X_val=None, val=None, w_val=None, target=None):
         """Run up to ``max_epochs`` epochs over ``source`` with the stopping rules.
 
         ``source`` yields the parts of each epoch (one in-memory array, or the
-        blocks of a Dask array); returns (epochs run, converged).
+        blocks of a Dask array); returns (epochs run, converged).  ``self`` is
+        a working copy: each finished epoch is committed to ``target``.
         """
         rng = self._random_state_
         dtype = source.dtype
@@ -479,6 +546,7 @@ class _BaseSGD(BaseEstimator):
                     watched = self._validation_loss(X_val, val, w_val)
                     self.validation_loss_curve_.append(watched)
                 good = self._snapshot()
+                self._commit(target)
                 self._report(bar, loss, watched if X_val is not None else None, start)
                 if self.tol is None:
                     continue
@@ -492,24 +560,23 @@ class _BaseSGD(BaseEstimator):
                 if stale >= self.n_iter_no_change:
                     converged = True
                     break
-        except KeyboardInterrupt:
-            # Interrupted (Ctrl-C lands when the compiled epoch returns): keep
-            # the model of the last finished epoch, usable and consistent.
-            self._restore(good)
-            raise
         finally:
+            # Interrupted (Ctrl-C lands when the compiled epoch returns) or
+            # failed: the target keeps the last committed state, usable and
+            # consistent; this working copy is dropped.
             if bar is not None:
                 bar.close()
+        if best_params is not None:
+            self._coef_avg, self._intercept_avg = best_params
+            self._publish(dtype)
+            self._commit(target)
         if backoffs:
             warnings.warn(
                 f"The training loss diverged with learning_rate={lr_before:g}; "
                 f"lowered it to {self.learning_rate_:g} and retried.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
-        if best_params is not None:
-            self._coef_avg, self._intercept_avg = best_params
-            self._publish(dtype)
         if self.verbose and bar is None:
             print(f"Total training time: {time.perf_counter() - start:.2f} seconds.")
         return epochs, converged
@@ -550,10 +617,20 @@ class _BaseSGD(BaseEstimator):
 
     # -- fit / partial_fit -------------------------------------------------------------
     def _fit(self, X, y, sample_weight, *, partial, classes=None):
+        # All the work happens on a copy; self changes only when a finished
+        # epoch is committed to it, whole (see _commit).  An interrupt or an
+        # error at any moment leaves self with its previous model or with the
+        # model of the last finished epoch, never a mix of the two.
+        work = object.__new__(type(self))
+        work.__dict__ = _copied_state(self.__dict__)
+        work._fit_work(self, X, y, sample_weight, partial=partial, classes=classes)
+        return self
+
+    def _fit_work(self, target, X, y, sample_weight, *, partial, classes=None):
         fitted = hasattr(self, "_coef_iter")
         first = not fitted or not (partial or self.warm_start)
         if is_dask(X, y, sample_weight):
-            return self._fit_blocks(X, y, sample_weight, partial, classes, first)
+            return self._fit_blocks(target, X, y, sample_weight, partial, classes, first)
         X, y, sample_weight = self._validate_fit_data(X, y, sample_weight, reset=first)
         if first:
             self._random_state_ = check_random_state(self.random_state)
@@ -570,21 +647,21 @@ class _BaseSGD(BaseEstimator):
         elif self.early_stopping and not partial and self.validation_loss_curve_ is None:
             self.validation_loss_curve_ = []
         source = _InMemory(X, targets, sample_weight)
-        return self._train(source, partial, X_val, val, w_val)
+        return self._train(target, source, partial, X_val, val, w_val)
 
-    def _train(self, source, partial, X_val=None, val=None, w_val=None):
+    def _train(self, target, source, partial, X_val=None, val=None, w_val=None):
         max_epochs = 1 if partial else self.max_iter
-        epochs, converged = self._epochs(source, max_epochs, X_val, val, w_val)
+        epochs, converged = self._epochs(source, max_epochs, X_val, val, w_val, target)
         if not partial and not converged and self.tol is not None and self.max_iter > 1:
             warnings.warn(
                 "Maximum number of iteration reached before convergence. Consider "
                 "increasing max_iter to improve the fit.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-        return self
+        return target
 
-    def _fit_blocks(self, X, y, sample_weight, partial, classes, first):
+    def _fit_blocks(self, target, X, y, sample_weight, partial, classes, first):
         """fit / partial_fit on Dask arrays: stream over the blocks (see _blocks)."""
         from ._blocks import DaskBlocks
 
@@ -599,24 +676,28 @@ class _BaseSGD(BaseEstimator):
                 "validation set and watch it with partial_fit, or pass NumPy arrays."
             )
         source = DaskBlocks(self, X, y, sample_weight)
-        X0, y0, w0 = source.compute_block(0)
-        X0, y0, w0 = self._validate_fit_data(X0, y0, w0, reset=first)
+        classifier = isinstance(self, ClassifierMixin)
+        # The whole of X, y and sample_weight is judged before any training,
+        # as on the NumPy path (a NaN in the last block is not found epochs later).
+        labels = source.validate(y_numeric=not classifier, classifier=classifier)
+        X0, y0, w0 = source.compute_block(source.first_index)
+        # (weights are judged as a whole above: a block may be all zeros)
+        X0, y0, _ = self._validate_fit_data(X0, y0, None, reset=first)
         source.dtype = X0.dtype
         if first:
             self._random_state_ = check_random_state(self.random_state)
-            if classes is None and isinstance(self, ClassifierMixin) and not partial:
-                import dask
-                import dask.array as da
-
-                labels = y if is_dask(y) else da.from_array(np.asarray(y))
-                classes = np.unique(dask.compute(da.unique(labels))[0])
-        targets0 = self._encode_targets(y0, first, classes, partial or first)
+        if classifier:
+            # Classes (fit) or unknown labels (partial_fit) from all blocks.
+            self._encode_targets(labels, first, classes, partial)
+            targets0 = self._block_targets(y0)
+        else:
+            targets0 = self._encode_targets(y0, first, classes, partial)
         source.first = (X0, targets0, w0)
         if first:
             self._init_state(
                 X0, targets0, w0, self._n_outputs, self._random_state_, n_total=source.n_samples
             )
-        return self._train(source, partial)
+        return self._train(target, source, partial)
 
     def _block_targets(self, y):
         """Encode the targets of a block after the first (classes already fixed)."""
@@ -635,8 +716,18 @@ class _BaseSGD(BaseEstimator):
         val_rows, train_rows = np.sort(perm[:n_val]), np.sort(perm[n_val:])
         w = None if sample_weight is None else sample_weight[train_rows]
         w_val = None if sample_weight is None else sample_weight[val_rows]
-        if w_val is not None and not w_val.sum() > 0:
-            w_val = None
+        # All the weight on one side of the split: scikit-learn's SGD refuses a
+        # validation set of zero weights with this ValueError, and so do we,
+        # for either side.  Falling back to unweighted validation would judge
+        # the model on rows the user said do not count, a training set of
+        # zero weights has nothing to learn from (and divided by zero), and a
+        # silent re-split would hold out other rows than random_state says.
+        for part, weights in (("validation", w_val), ("training", w)):
+            if weights is not None and not weights.sum() > 0:
+                raise ValueError(
+                    f"The sample weights for {part} set are all zero, consider using a"
+                    " different random state."
+                )
         return X[train_rows], targets[train_rows], w, X[val_rows], targets[val_rows], w_val
 
     def _decision(self, X):
@@ -664,7 +755,11 @@ class _BaseSGD(BaseEstimator):
     def _check_predict_input(self, X):
         check_is_fitted(self)
         return validate_data(
-            self, X, reset=False, dtype=[np.float64, np.float32], accept_sparse=False
+            self,
+            _frame_with_numpy_dtypes(X),
+            reset=False,
+            dtype=[np.float64, np.float32],
+            accept_sparse=False,
         )
 
 
