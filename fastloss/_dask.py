@@ -8,46 +8,54 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validation import as_ndarray, check_consistent_length
+
 
 def is_dask(*values) -> bool:
     """Whether any of ``values`` is a Dask collection (without importing Dask)."""
     return any(type(v).__module__.partition(".")[0] == "dask" for v in values if v is not None)
 
 
+def prepare(*values):
+    """The inputs of a metric given at least one Dask array, checked as scikit-learn checks them.
+
+    Non-Dask inputs (lists, NumPy, pandas, extension dtypes included) go
+    through :func:`fastloss._validation.as_ndarray`; Dask arrays get known
+    chunk sizes.  Lengths are compared (a 0-d input raises scikit-learn's
+    ``TypeError``) before any block is built.  ``None`` stays ``None``.
+    """
+    out = []
+    for v in values:
+        if v is not None and is_dask(v):
+            if v.ndim and any(np.isnan(c) for c in v.chunks[0]):
+                v = v.compute_chunk_sizes()
+        elif v is not None:
+            v = as_ndarray(v)
+        out.append(v)
+    check_consistent_length(*out)
+    return out
+
+
 def aligned_blocks(*values):
     """Delayed sample-blocks of ``values``, chunked alike along the first axis.
 
-    NumPy arrays and lists are wrapped; Dask arrays are rechunked to the
-    sample chunks of the first Dask array (other axes in one chunk).  Returns
-    a list with, per block, a tuple of delayed arrays (None stays None).
+    Inputs go through :func:`prepare`; NumPy arrays are wrapped and Dask
+    arrays rechunked to the sample chunks of the first Dask array (other
+    axes in one chunk).  Returns a list with, per block, a tuple of delayed
+    arrays (None stays None).
     """
     import dask.array as da
 
-    arrays = [None if v is None else v for v in values]
+    arrays = prepare(*values)
     lead = next(a for a in arrays if is_dask(a))
-    if any(np.isnan(c) for c in lead.chunks[0]):
-        lead = lead.compute_chunk_sizes()
-    n = lead.shape[0]
     chunks0 = lead.chunks[0]
     out = []
     for a in arrays:
         if a is None:
             out.append(None)
             continue
-        if not is_dask(a):
-            a = np.asarray(a)
-        if a.ndim == 0 or a.shape[0] != n:
-            raise ValueError(
-                "Found input variables with inconsistent numbers of samples: "
-                f"[{n}, {a.shape[0] if a.ndim else 0}]"
-            )
         chunks = (chunks0,) + tuple(-1 for _ in range(a.ndim - 1))
-        if is_dask(a):
-            if any(np.isnan(c) for c in a.chunks[0]):
-                a = a.compute_chunk_sizes()
-            a = a.rechunk(chunks)
-        else:
-            a = da.from_array(a, chunks=chunks)
+        a = a.rechunk(chunks) if is_dask(a) else da.from_array(a, chunks=chunks)
         out.append(a.to_delayed().reshape(-1))
     n_blocks = len(chunks0)
     return [tuple(None if d is None else d[i] for d in out) for i in range(n_blocks)]
@@ -78,20 +86,28 @@ def regression_metric(cls, y_true, y_pred, sample_weight, multioutput):
 
 
 def log_loss(y_true, y_proba, normalize, sample_weight, labels):
+    import dask
     import dask.array as da
 
-    from . import metrics
+    from . import metrics, streaming
 
+    if not is_dask(y_proba):  # nullable probabilities are float64, as in the one-shot function
+        y_proba = as_ndarray(y_proba, extension_dtype=np.float64)
+    y_true, y_proba, sample_weight = prepare(y_true, y_proba, sample_weight)
+    if y_true.ndim == 2 and y_true.shape[1] > 1 and labels is None:
+        # A label indicator matrix (rare): its classes are its columns, and
+        # its checks are the one-shot function's, on the computed arrays.
+        y_true, y_proba, sample_weight = dask.compute(y_true, y_proba, sample_weight)
+        return metrics.log_loss(y_true, y_proba, normalize=normalize, sample_weight=sample_weight)
     if labels is None:
         # The classes of the whole y_true (one pass over it, not over y_proba),
         # checked as the one-shot function checks them.
-        y = y_true if is_dask(y_true) else da.from_array(np.asarray(y_true))
+        y = y_true if is_dask(y_true) else da.from_array(y_true)
         classes = np.unique(da.unique(y).compute())
         n_columns = 2 if y_proba.ndim == 1 or y_proba.shape[1] == 1 else y_proba.shape[1]
         display = (lambda c: c.astype(bool)) if classes.dtype.kind == "b" else (lambda c: c)
         metrics._check_class_count(classes, n_columns, False, display)
         labels = classes
-    from . import streaming
 
     make = lambda: streaming.LogLoss(labels, normalize=normalize)  # noqa: E731
     return accumulate(make, y_true, y_proba, sample_weight).result()

@@ -60,32 +60,47 @@ def _extension_dtype(dtype) -> bool:
     return dtype is not None and not isinstance(dtype, np.dtype)
 
 
-def as_ndarray(value) -> np.ndarray:
+def _dtypes(value) -> list:
+    dtypes = getattr(value, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "__iter__") and not isinstance(dtypes, np.dtype):
+        return list(dtypes)  # a DataFrame: one dtype per column
+    return [getattr(value, "dtype", None)]
+
+
+def _has_extension_dtype(value) -> bool:
+    return not isinstance(value, np.ndarray) and any(_extension_dtype(d) for d in _dtypes(value))
+
+
+def as_ndarray(value, *, extension_dtype=None) -> np.ndarray:
     """``value`` as a NumPy array: the one conversion every public input goes through.
 
     NumPy arrays pass through unchanged (no copy).  pandas objects with
     extension dtypes (nullable ``Float32``/``Float64``/``Int*``/``UInt*``/
     ``boolean``, as Series, DataFrame columns or ``pd.array``) become plain
     NumPy arrays: nullable numbers without missing values keep their NumPy
-    dtype, and with ``pd.NA`` they become float64 with NaN in its place, so
-    that the NaN check reports them as scikit-learn does.  Other extension
-    dtypes (strings, categoricals) become what ``np.asarray`` makes of them.
+    dtype; with ``pd.NA`` they become floats (float32 stays float32, integers
+    and booleans become float64) with NaN in its place, so that the NaN check
+    reports them as scikit-learn does.  Other extension dtypes (strings,
+    categoricals) become what ``np.asarray`` makes of them.
+
+    ``extension_dtype``: the dtype nullable numbers become instead (pd.NA
+    still as NaN), where scikit-learn's ``check_array`` picks it from a list
+    of dtypes: it makes every extension dtype float64 there (``log_loss``'s
+    probabilities).
     """
     if isinstance(value, np.ndarray):
         return value
-    dtypes = getattr(value, "dtypes", None)
-    if dtypes is not None and hasattr(dtypes, "__iter__") and not isinstance(dtypes, np.dtype):
-        kinds = list(dtypes)  # a DataFrame: one dtype per column
-    else:
-        kinds = [getattr(value, "dtype", None)]
+    kinds = _dtypes(value)
     if not any(_extension_dtype(d) for d in kinds):
         return np.asarray(value)
     numeric = [getattr(d, "numpy_dtype", None) if _extension_dtype(d) else d for d in kinds]
-    if all(isinstance(d, np.dtype) and d.kind in "biuf" for d in numeric):
-        has_na = bool(np.asarray(value.isna()).any())
-        if has_na:
-            return value.to_numpy(dtype=np.float64, na_value=np.nan)
-        return value.to_numpy(dtype=np.result_type(*numeric))
+    if numeric and all(isinstance(d, np.dtype) and d.kind in "biuf" for d in numeric):
+        dtype = np.result_type(*numeric) if extension_dtype is None else np.dtype(extension_dtype)
+        if bool(np.asarray(value.isna()).any()):
+            if dtype.kind != "f":
+                dtype = np.dtype(np.float64)
+            return value.to_numpy(dtype=dtype, na_value=np.nan)
+        return value.to_numpy(dtype=dtype)
     return np.asarray(value)
 
 
@@ -95,29 +110,43 @@ def _native(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def as_float_array(value, *, max_ndim: int = 2, name: str | None = None) -> np.ndarray:
-    """``np.asarray`` as a C-contiguous float32/float64 array, checking shape and dtype.
+def as_float_array(
+    value,
+    *,
+    max_ndim: int = 2,
+    name: str | None = None,
+    numeric: bool = False,
+    extension_dtype=None,
+) -> np.ndarray:
+    """``value`` (through :func:`as_ndarray`) as a C-contiguous float32/float64 array.
 
-    float32 and float64 pass through without a copy (when contiguous and
-    native-endian); every other numeric dtype becomes float64, as in
-    scikit-learn's ``check_array``.  NaN/inf are *not* checked here.
+    Checks shape and dtype.  float32 and float64 pass through without a copy
+    (when contiguous and native-endian); every other numeric dtype becomes
+    float64, as in scikit-learn's ``check_array``.  With ``numeric``, strings
+    and bytes are refused as ``check_array(dtype="numeric")`` refuses them
+    (otherwise they are parsed as numbers).  ``extension_dtype``: as in
+    :func:`as_ndarray`.  NaN/inf are *not* checked here.
     """
-    a = np.asarray(value)
+    a = as_ndarray(value, extension_dtype=extension_dtype)
     kind = a.dtype.kind
     if kind == "c":
         raise ValueError(f"Complex data not supported\n{a}\n")
+    if numeric and kind in "USV":
+        raise ValueError(
+            "dtype='numeric' is not compatible with arrays of bytes/strings."
+            "Convert your data to numeric values explicitly instead."
+        )
     if kind in "USO":
-        # Same conversion (and error message) as scikit-learn's check_array.
-        a = np.asarray(value, dtype=np.float64)
+        # Same conversion (and error message) as scikit-learn's check_array:
+        # of the input itself (a list's strings show as 'a', not np.str_('a')).
+        a = np.asarray(a if _has_extension_dtype(value) else value, dtype=np.float64)
     elif kind != "f" or a.dtype.itemsize not in (4, 8):
         # Strings, objects, ints, bools, float16, datetimes: numpy's conversion
         # raises the same ValueError/TypeError as scikit-learn's check_array.
         a = a.astype(np.float64)
     a = _native(a)
     if a.ndim == 0:
-        raise ValueError(
-            f"Expected a 1D or 2D array, got a scalar array instead: {name or 'input'}={a!r}."
-        )
+        _num_samples(a)  # scikit-learn's TypeError for a 0-d input
     if a.ndim > max_ndim:
         raise ValueError(f"Found array with dim {a.ndim}, while dim <= {max_ndim} is required.")
     if a.shape[0] == 0:
@@ -134,17 +163,21 @@ def as_float_array(value, *, max_ndim: int = 2, name: str | None = None) -> np.n
 def as_label_array(value) -> np.ndarray:
     """Labels as a native-endian, C-contiguous array.
 
-    Numbers reach the kernels as int64, float32, float64 or (booleans) uint8;
-    strings and objects pass through for :func:`numpy.unique` to encode.
+    ``value`` goes through :func:`as_ndarray` first.  Numbers come out as
+    int64, float32, float64 or (booleans) uint8; strings and objects pass
+    through for :func:`numpy.unique` to encode.  uint64 labels beyond int64's
+    range (rare) stay uint64, so that they keep their identity: callers
+    encode them (float64 would merge neighbours and make them look
+    continuous).
     """
-    a = _native(np.asarray(value))
+    a = _native(as_ndarray(value))
     if a.dtype.kind == "b":
         a = a.view(np.uint8)
     elif a.dtype.kind in "iu" and a.dtype != np.int64:
         # Few label dtypes reach the kernels, so few specialisations compile.
-        # uint64 labels beyond int64's range (rare) go to float64 instead.
         wide = a.dtype == np.uint64 and a.size and a.max() > np.iinfo(np.int64).max
-        a = a.astype(np.float64) if wide else a.astype(np.int64)
+        if not wide:
+            a = a.astype(np.int64)
     elif a.dtype.kind == "f" and a.dtype.itemsize < 4:
         a = a.astype(np.float64)  # Numba has no float16
     return np.ascontiguousarray(a)
@@ -155,7 +188,8 @@ def _num_samples(a) -> int:
     if shape is not None:
         if len(shape) == 0:
             raise TypeError(
-                f"Singleton array {np.asarray(a)!r} cannot be considered a valid collection."
+                "Input should have at least 1 dimension i.e. satisfy "
+                f"`len(x.shape) > 0`, got scalar `{a!r}` instead."
             )
         return int(shape[0])
     return len(a)
@@ -181,7 +215,7 @@ def as_sample_weight(sample_weight, n_samples: int, numeric: bool = False):
     """
     if sample_weight is None:
         return None
-    w = np.asarray(sample_weight)
+    w = as_ndarray(sample_weight)
     if w.dtype.kind == "c":
         raise ValueError(f"Complex data not supported\n{w}\n")
     if numeric and w.dtype.kind not in "biuf":

@@ -20,6 +20,7 @@ from ._validation import (
     WeightsSumToZeroError,
     as_float_array,
     as_label_array,
+    as_ndarray,
     as_sample_weight,
     check_array_like,
     check_consistent_length,
@@ -40,9 +41,16 @@ _MULTIOUTPUT = ("raw_values", "uniform_average")
 # -- regression metrics ---------------------------------------------------------
 
 
-def _result_dtype(*arrays):
-    """The float dtype scikit-learn computes in (for ``raw_values`` output)."""
-    floats = [a.dtype for a in arrays if hasattr(a, "dtype") and a.dtype.kind == "f"]
+def _result_dtype(raw, converted):
+    """The float dtype scikit-learn computes in (for ``raw_values`` output).
+
+    As scikit-learn, only inputs that have a ``dtype`` (arrays, Series, not
+    lists or DataFrames) count; their dtype is read from the converted array
+    (:func:`as_ndarray`), since pandas' extension dtypes are not NumPy's.
+    """
+    floats = [
+        c.dtype for r, c in zip(raw, converted) if hasattr(r, "dtype") and c.dtype.kind == "f"
+    ]
     return np.result_type(*floats) if floats else np.dtype(np.float64)
 
 
@@ -59,7 +67,7 @@ def _check_multioutput(multioutput, func_name, n_outputs):
             f"The 'multioutput' parameter of {func_name} must be a str among "
             f"{{'raw_values', 'uniform_average'}} or an array-like. Got {multioutput!r} instead."
         )
-    weights = as_float_array(multioutput, max_ndim=1, name="multioutput")
+    weights = as_float_array(multioutput, max_ndim=1, name="multioutput", numeric=True)
     raise_if_not_finite(weights)
     if n_outputs == 1:
         raise ValueError("Custom weights are useful only in multi-output cases.")
@@ -71,10 +79,10 @@ def _check_multioutput(multioutput, func_name, n_outputs):
     return weights.astype(np.float64)
 
 
-def _average_outputs(errors, multioutput, inputs):
+def _average_outputs(errors, multioutput, dtype):
     if isinstance(multioutput, str):
         if multioutput == "raw_values":
-            return errors.astype(_result_dtype(*inputs))
+            return errors.astype(dtype)
         return float(errors[0]) if errors.shape[0] == 1 else float(errors.mean())
     total = multioutput.sum()
     if total == 0:
@@ -83,32 +91,43 @@ def _average_outputs(errors, multioutput, inputs):
 
 
 def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multioutput):
-    """Per-output weighted mean errors (float64 array) and the validated output weights."""
-    sums, wsum, weights = _per_output_sums(
+    """Per-output weighted mean errors (float64 array), the validated output
+    weights and the dtype of ``raw_values`` results."""
+    sums, wsum, weights, dtype = _per_output_sums(
         kernels, func_name, y_true, y_pred, sample_weight, multioutput
     )
-    return sums / wsum, weights
+    return sums / wsum, weights, dtype
 
 
-def _per_output_sums(
-    kernels, func_name, y_true, y_pred, sample_weight, multioutput, partial=False
-):
-    """Per-output weighted error sums, the weight sum and the output weights.
-
-    The partial state of the regression metrics: sums over any split of the
-    samples add up to the sums over all of them.  ``partial``: a chunk whose
-    weights are all zero is no error (the whole may still have weight).
-    """
+def _check_regression_params(func_name, y_true, y_pred, sample_weight, multioutput):
+    """scikit-learn's parameter checks (types only; before any data is read)."""
     check_array_like(y_true, "y_true", func_name)
     check_array_like(y_pred, "y_pred", func_name)
     check_array_like(sample_weight, "sample_weight", func_name, allow_none=True)
     if isinstance(multioutput, str) or not hasattr(multioutput, "__len__"):
         if not (isinstance(multioutput, str) and multioutput in _MULTIOUTPUT):
             _check_multioutput(multioutput, func_name, 0)  # raises scikit-learn's error
+
+
+def _per_output_sums(
+    kernels, func_name, y_true, y_pred, sample_weight, multioutput, partial=False
+):
+    """Per-output weighted error sums, the weight sum, the output weights and
+    the dtype of ``raw_values`` results.
+
+    The partial state of the regression metrics: sums over any split of the
+    samples add up to the sums over all of them.  ``partial``: a chunk whose
+    weights are all zero is no error (the whole may still have weight).
+    """
+    _check_regression_params(func_name, y_true, y_pred, sample_weight, multioutput)
     check_consistent_length(y_true, y_pred, sample_weight)
-    y = as_float_array(y_true, name="y_true")
-    p = as_float_array(y_pred, name="y_pred")
-    w = as_sample_weight(sample_weight, y.shape[0])
+    raw = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
+    # Lists stay lists until as_float_array (its errors quote their values);
+    # only inputs with a dtype decide the result's dtype.
+    converted = [as_ndarray(a) if hasattr(a, "dtype") else a for a in raw]
+    y = as_float_array(converted[0], name="y_true")
+    p = as_float_array(converted[1], name="y_pred")
+    w = as_sample_weight(None if sample_weight is None else converted[2], y.shape[0])
     y2 = y.reshape(y.shape[0], -1)
     p2 = p.reshape(p.shape[0], -1)
     if y2.shape[1] != p2.shape[1]:
@@ -124,7 +143,7 @@ def _per_output_sums(
         if w is not None:
             raise_if_not_finite(w, "sample_weight")
     check_weight_stats(w, 1.0 if partial and wsum == 0 else wsum, wmin)
-    low = _result_dtype(y_true, y_pred, sample_weight)
+    low = _result_dtype(raw, converted)
     if low != np.float64:
         # scikit-learn computes in float32/float16 here: an input beyond that
         # range is infinite there, and rejected.
@@ -132,7 +151,7 @@ def _per_output_sums(
             if a.dtype != low:
                 with np.errstate(over="ignore"):
                     raise_if_not_finite(a.astype(low))
-    return sums, wsum, weights
+    return sums, wsum, weights, low
 
 
 def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -160,14 +179,15 @@ default='uniform_average'
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
+    _check_regression_params("mean_squared_error", y_true, y_pred, sample_weight, multioutput)
     if _dask.is_dask(y_true, y_pred, sample_weight):
         from .streaming import MeanSquaredError
 
         return _dask.regression_metric(MeanSquaredError, y_true, y_pred, sample_weight, multioutput)
-    errors, weights = _per_output_errors(
+    errors, weights, dtype = _per_output_errors(
         squared_error.KERNELS, "mean_squared_error", y_true, y_pred, sample_weight, multioutput
     )
-    return _average_outputs(errors, weights, (y_true, y_pred, sample_weight))
+    return _average_outputs(errors, weights, dtype)
 
 
 def root_mean_squared_error(
@@ -184,11 +204,12 @@ def root_mean_squared_error(
     >>> root_mean_squared_error([90.0], [70.0])
     20.0
     """
+    _check_regression_params("root_mean_squared_error", y_true, y_pred, sample_weight, multioutput)
     if _dask.is_dask(y_true, y_pred, sample_weight):
         from .streaming import RootMeanSquaredError
 
         return _dask.regression_metric(RootMeanSquaredError, y_true, y_pred, sample_weight, multioutput)
-    errors, weights = _per_output_errors(
+    errors, weights, dtype = _per_output_errors(
         squared_error.KERNELS,
         "root_mean_squared_error",
         y_true,
@@ -196,7 +217,7 @@ def root_mean_squared_error(
         sample_weight,
         multioutput,
     )
-    return _average_outputs(np.sqrt(errors), weights, (y_true, y_pred, sample_weight))
+    return _average_outputs(np.sqrt(errors), weights, dtype)
 
 
 def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -210,14 +231,15 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
+    _check_regression_params("mean_absolute_error", y_true, y_pred, sample_weight, multioutput)
     if _dask.is_dask(y_true, y_pred, sample_weight):
         from .streaming import MeanAbsoluteError
 
         return _dask.regression_metric(MeanAbsoluteError, y_true, y_pred, sample_weight, multioutput)
-    errors, weights = _per_output_errors(
+    errors, weights, dtype = _per_output_errors(
         absolute_error.KERNELS, "mean_absolute_error", y_true, y_pred, sample_weight, multioutput
     )
-    return _average_outputs(errors, weights, (y_true, y_pred, sample_weight))
+    return _average_outputs(errors, weights, dtype)
 
 
 # -- log loss -------------------------------------------------------------------
@@ -262,9 +284,11 @@ def _label_setup(labels, n_columns):
     """Sorted classes from ``labels`` (None when not given), with scikit-learn's warning."""
     if labels is None:
         return None
-    raw_labels = np.asarray(labels)
+    raw_labels = as_ndarray(labels)
     classes = np.unique(raw_labels)
-    if not (classes.shape == raw_labels.shape and np.all(classes == raw_labels)):
+    # scikit-learn's test, broadcasting included: labels=[[0, 1]] is in order,
+    # and labels whose shape does not broadcast (duplicates) raise its ValueError.
+    if not np.all(classes == raw_labels):
         warnings.warn(
             f"Labels passed were {labels}. But this function assumes labels are ordered "
             f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
@@ -349,9 +373,16 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
     check_array_like(sample_weight, "sample_weight", "log_loss", allow_none=True)
     check_array_like(labels, "labels", "log_loss", allow_none=True)
 
-    p = as_float_array(y_proba, name="y_proba")
+    # scikit-learn's check_array(dtype=[float64, float32]) makes pandas'
+    # nullable probabilities float64 (Float32 included).
+    # (Lists stay lists until as_float_array: its errors quote their values.)
+    proba = y_proba
+    if not isinstance(y_proba, (list, tuple)):
+        proba = as_ndarray(y_proba, extension_dtype=np.float64)
+    p = as_float_array(proba, name="y_proba")
     check_consistent_length(p, y_true, sample_weight)
     w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
+    raw_y_true, y_true = y_true, as_ndarray(y_true)
     y = as_label_array(y_true)
     if y.dtype == object and y.size:
         np.unique(y)  # mixed types raise TypeError here, as in scikit-learn
@@ -369,7 +400,7 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
     n_columns = 2 if p.ndim == 1 else p.shape[1]
     # float16 probabilities are computed in float64 here (the kernels have no
     # float16), but clipped at float16's epsilon, as scikit-learn clips them.
-    source = np.float16 if getattr(y_proba, "dtype", None) == np.float16 else p.dtype
+    source = np.float16 if getattr(proba, "dtype", None) == np.float16 else p.dtype
     eps = float(np.finfo(source).eps)
 
     if y.ndim == 2 and y.shape[1] > 1:  # label indicator matrix
@@ -390,7 +421,15 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
             f"got {np.shape(y_true)}."
         )
 
-    display = (lambda c: c.astype(bool)) if np.asarray(y_true).dtype.kind == "b" else (lambda c: c)
+    display = (lambda c: c.astype(bool)) if y_true.dtype.kind == "b" else (lambda c: c)
+
+    def shown():
+        # What scikit-learn's message iterates over: the input itself when it
+        # holds Python values (lists, NumPy-backed pandas), else NumPy scalars.
+        plain = not isinstance(raw_y_true, np.ndarray) and isinstance(
+            getattr(raw_y_true, "dtype", np.dtype(object)), np.dtype
+        )
+        return raw_y_true if plain else y_true
     labels_given = labels is not None
     classes = _label_setup(labels, n_columns)
     numeric = y.dtype.kind in "iuf"
@@ -400,9 +439,11 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
         if numeric != (classes.dtype.kind in "iufb"):
             # Numbers never equal strings: every label of y_true is undeclared.
             _check_proba_values(p)
-            _check_subset(np.unique(y), classes, labels)
-    if not numeric:
-        # Strings and objects: encode once, then run on integer codes.
+            _check_subset(np.unique(y), classes, labels, shown())
+    # Strings, objects and uint64 labels beyond int64's range (which no kernel
+    # takes, and float64 would merge): encode once, then run on integer codes.
+    encoded = not numeric or y.dtype == np.uint64
+    if encoded:
         found, codes = np.unique(y, return_inverse=True)
         if classes is None:
             classes = found
@@ -416,16 +457,16 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
         identity = True
     else:
         identity = bool(np.array_equal(classes, np.arange(len(classes))))
-    speculative = not labels_given and numeric
+    speculative = not labels_given and not encoded
 
     def distinct_labels():
-        return found if not numeric else np.unique(y)
+        return found if encoded else np.unique(y)
 
     if not speculative and (len(classes) < 2 or len(classes) != n_columns):
         # Errors are certain; raise the one scikit-learn raises first.
         _check_proba_values(p)
         if labels_given:
-            _check_subset(distinct_labels(), classes, labels)
+            _check_subset(distinct_labels(), classes, labels, shown())
         _check_class_count(classes, n_columns, labels_given, display)
 
     result = _run_log_loss(y, p, w, classes, identity, eps)
@@ -435,10 +476,10 @@ def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
     if missing or not np.isfinite(total) or (speculative and not complete):
         # Slow path: find the error in scikit-learn's order, or the true classes.
         _check_proba_values(p)
+        if labels_given:  # scikit-learn checks membership before the values
+            _check_subset(distinct_labels(), classes, labels, shown())
         if numeric:
             _check_labels_values(y)
-        if labels_given:
-            _check_subset(distinct_labels(), classes, labels)
         if speculative:
             classes = np.unique(y)
             identity = bool(np.array_equal(classes, np.arange(len(classes))))
@@ -475,9 +516,18 @@ def _single_class_error(classes, labels_given, display):
     )
 
 
-def _check_subset(found, classes, labels):
+def _check_subset(found, classes, labels, values):
+    """scikit-learn's error for labels of y_true not among ``labels``.
+
+    ``found``: the distinct labels (checked); ``values``: what the message
+    lists, as scikit-learn builds it (``set(y_true) - set(labels)``).
+    """
     undeclared = set(found.tolist()) - set(np.asarray(classes).tolist())
     if undeclared:
+        try:
+            undeclared = set(values) - set(labels)
+        except TypeError:  # unhashable rows (2-D y_true): the distinct values
+            pass
         raise ValueError(
             f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
         )
@@ -505,11 +555,19 @@ def _indicator_log_loss(y, p, w, n_columns, eps):
     t = y.astype(np.float64)
     if not np.isin(t, (0.0, 1.0)).all():
         raise ValueError("Multioutput target data is not supported with label binarization")
-    if t.shape[1] != n_columns:
-        _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
-    pf = p.astype(np.float64).reshape(p.shape[0], -1)
+    pf = p.reshape(p.shape[0], -1)
     if pf.shape[1] == 1:
         pf = np.hstack([1 - pf, pf])
+    # scikit-learn's check, in the probabilities' dtype, before the class count.
+    if not np.all(np.isclose(pf.sum(axis=1), 1, rtol=float(np.sqrt(eps)))):
+        warnings.warn(
+            "The y_prob values do not sum to one. Make sure to pass probabilities.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if t.shape[1] != n_columns:
+        _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
+    pf = pf.astype(np.float64)
     values = -(t * np.log(np.clip(pf, eps, 1 - eps))).sum(axis=1)
     if w is None:
         total, wsum, wmin = values.sum(), float(len(values)), 1.0

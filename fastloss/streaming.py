@@ -136,12 +136,12 @@ class _RegressionMetric(_Accumulator):
 
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a chunk of samples (arguments as in the one-shot metric); returns self."""
-        sums, wsum, weights = _metrics._per_output_sums(
+        sums, wsum, weights, dtype = _metrics._per_output_sums(
             self._kernels, self._func, y_true, y_pred, sample_weight, self.multioutput, partial=True
         )
         self._add(sums, wsum)
         self._weights = weights
-        self._dtype = _lowest(self._dtype, _metrics._result_dtype(y_true, y_pred, sample_weight))
+        self._dtype = _lowest(self._dtype, dtype)
         return self
 
     def _errors(self):
@@ -153,7 +153,7 @@ class _RegressionMetric(_Accumulator):
         if weights is None:  # merged from others only: validate the setting once
             weights = _metrics._check_multioutput(self.multioutput, self._func, errors.shape[0])
         dtype = self._dtype if self._dtype is not None else np.float64
-        return _metrics._average_outputs(errors, weights, (np.empty(0, dtype),))
+        return _metrics._average_outputs(errors, weights, dtype)
 
     def result(self):
         """The metric over every sample seen (float, or array for 'raw_values')."""

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn.metrics as skm
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastloss
@@ -141,3 +141,210 @@ def test_fused_losses_fuzz(backend, loss, y, raw, weights):
         else:
             value = result[0] if isinstance(result, tuple) else result
             assert not np.isnan(value)  # inf only where the true loss overflows
+
+
+# -- pandas extension dtypes and Dask blocks (issue #16) --------------------------------
+#
+# The reference is scikit-learn on the NumPy equivalent, built here (not by
+# fastloss): a nullable column without pd.NA is its NumPy dtype, with pd.NA
+# it is floats (float32 stays float32) with NaN in its place.
+
+pd = pytest.importorskip("pandas")
+da = pytest.importorskip("dask.array")
+
+EXTENSION = {"Float64": np.float64, "Float32": np.float32, "Int64": np.int64, "boolean": np.bool_}
+BAD = [np.nan, np.inf, -np.inf, -1.0, 2.0]
+#: Each example computes through Dask's scheduler: fewer of them by default.
+FEW = settings(max_examples=max(10, settings.default.max_examples // 3))
+
+
+def strict(ours, ours_error, theirs, theirs_error, inputs=(), negative_weights=False,
+           root=False):
+    """scikit-learn's number, or an exception of scikit-learn's type.
+
+    The one deliberate difference: negative sample weights raise ValueError.
+    """
+    if ours_error is not None and negative_weights and "Negative values" in str(ours_error):
+        assert isinstance(ours_error, ValueError)
+        return
+    if theirs_error is not None:
+        assert ours_error is not None, f"fastloss returned {ours!r}, scikit-learn raised {theirs_error!r}"
+        for kind in (ValueError, TypeError):
+            if isinstance(theirs_error, kind):
+                assert isinstance(ours_error, kind), (ours_error, theirs_error)
+        return
+    assert ours_error is None, f"fastloss raised {ours_error!r}, scikit-learn returned {theirs!r}"
+    check(ours, None, theirs, None, inputs, root=root)
+
+
+@st.composite
+def nullable(draw, n, ndim=1, probabilities=False):
+    """(pandas object with extension dtypes, its NumPy equivalent)."""
+    width = draw(st.integers(1, 3)) if ndim == 2 else 1
+    values = draw(st.lists(st.sampled_from([0.0, 1.0, 0.25, 0.5, 3.0, -2.0, np.inf, -np.inf]),
+                           min_size=n * width, max_size=n * width))
+    base = np.asarray(values).reshape(n, width)
+    if probabilities:
+        base = np.clip(base, 0.0, 1.0)
+    names = [draw(st.sampled_from(sorted(EXTENSION))) for _ in range(width)]
+    columns, numpy_columns = [], []
+    for j, name in enumerate(names):
+        dtype = EXTENSION[name]
+        col = base[:, j]
+        if dtype == np.bool_:
+            col = col > 0.3
+        elif dtype == np.int64:
+            col = np.clip(col, -7, 7)
+        with np.errstate(over="ignore"):
+            col = col.astype(dtype)
+        missing = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+        missing &= draw(st.booleans())
+        ext = pd.array(col, dtype=name)
+        if missing.any():
+            ext[missing] = pd.NA
+            col = col.astype(np.float32 if dtype == np.float32 else np.float64)
+            col[missing] = np.nan
+        columns.append(ext)
+        numpy_columns.append(col)
+    if ndim == 2:
+        frame = pd.DataFrame({f"c{j}": c for j, c in enumerate(columns)})
+        equivalent = np.column_stack(numpy_columns)
+        if len({c.dtype for c in numpy_columns}) > 1:
+            equivalent = np.column_stack([c.astype(np.float64) for c in numpy_columns])
+        return frame, equivalent
+    container = draw(st.sampled_from(["series", "array"]))
+    obj = pd.Series(columns[0]) if container == "series" else columns[0]
+    return obj, numpy_columns[0]
+
+
+@st.composite
+def nullable_regression(draw):
+    n = draw(st.integers(1, 5))
+    ndim = draw(st.sampled_from([1, 2]))
+    inputs = []
+    for _ in range(2):
+        if draw(st.booleans()):
+            inputs.append(draw(nullable(n, ndim)))
+        else:
+            a = np.asarray(draw(st.lists(st.floats(-3, 3), min_size=n, max_size=n)))
+            inputs.append((a, a))
+    if ndim == 2:  # the plain NumPy side: as many columns as the pandas side
+        width = max(np.shape(eq)[1] if np.ndim(eq) == 2 else 1 for _, eq in inputs)
+        inputs = [(obj, eq) if np.ndim(eq) == 2 else (np.tile(eq[:, None], width),) * 2
+                  for obj, eq in inputs]
+    weight = (None, None)
+    if draw(st.booleans()):
+        weight = draw(nullable(n))
+    multioutput = draw(st.sampled_from(["uniform_average", "raw_values"]))
+    return inputs[0], inputs[1], weight, multioutput
+
+
+@pytest.mark.parametrize("name", ["mean_squared_error", "root_mean_squared_error",
+                                  "mean_absolute_error"])
+@FEW
+@given(case=nullable_regression())
+def test_regression_metrics_nullable_fuzz(backend, name, case):
+    (y, y_np), (p, p_np), (w, w_np), multioutput = case
+    kwargs = {"multioutput": multioutput}
+    ours, ours_error = outcome(getattr(fastloss, name), (y, p), {**kwargs, "sample_weight": w})
+    theirs, theirs_error = outcome(getattr(skm, name), (y_np, p_np),
+                                   {**kwargs, "sample_weight": w_np})
+    strict(ours, ours_error, theirs, theirs_error, (y_np, p_np, w_np),
+           negative_weights=w_np is not None and bool(np.any(w_np < 0)),
+           root=name == "root_mean_squared_error")
+
+
+@FEW
+@given(data=st.data())
+def test_log_loss_nullable_fuzz(backend, data):
+    n = data.draw(st.integers(1, 5))
+    y, y_np = data.draw(nullable(n))
+    if data.draw(st.booleans()):
+        p, p_np = data.draw(nullable(n, ndim=data.draw(st.sampled_from([1, 2])), probabilities=True))
+    else:
+        p_np = np.asarray(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+        p = p_np.tolist()
+    # scikit-learn's check_array(dtype=[float64, float32]) makes every pandas
+    # extension dtype float64 (Float32 included): so is the NumPy equivalent.
+    p_np = np.asarray(p_np, dtype=np.float64)
+    w, w_np = data.draw(st.none().map(lambda _: (None, None)) | nullable(n))
+    labels = data.draw(st.sampled_from([None, [0, 1], [0, 1, 3], [False, True]]))
+    ours, ours_error = outcome(fastloss.log_loss, (y, p), {"sample_weight": w, "labels": labels})
+    theirs, theirs_error = outcome(skm.log_loss, (y_np, p_np),
+                                   {"sample_weight": w_np, "labels": labels})
+    strict(ours, ours_error, theirs, theirs_error, (p_np,),
+           negative_weights=w_np is not None and bool(np.any(w_np < 0)))
+
+
+@st.composite
+def dask_or_not(draw, a):
+    """``a`` as a Dask array chunked along samples, a list, or itself."""
+    kind = draw(st.sampled_from(["dask", "dask", "numpy", "list"]))
+    if kind == "list":
+        return a.tolist()
+    if kind == "numpy" or a.ndim == 0:
+        return da.from_array(a) if kind == "dask" else a
+    n = a.shape[0]
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(n - 1, 1)), max_size=3))) - {n})
+    sizes = tuple(np.diff([0, *cuts, n])) if n else (0,)
+    return da.from_array(a, chunks=(sizes,) + a.shape[1:])
+
+
+@st.composite
+def with_bad_value(draw, a, bad=BAD):
+    """``a`` (float) with, perhaps, one bad value at any position (so in any block)."""
+    a = np.array(a, dtype=np.float64)
+    if a.size and draw(st.booleans()):
+        a.flat[draw(st.integers(0, a.size - 1))] = draw(st.sampled_from(bad))
+    return a
+
+
+@pytest.mark.parametrize("name", ["mean_squared_error", "root_mean_squared_error",
+                                  "mean_absolute_error"])
+@FEW
+@given(data=st.data())
+def test_regression_metrics_dask_fuzz(backend, name, data):
+    n = data.draw(st.integers(0, 9))
+    shape = (n,) if data.draw(st.booleans()) else (n, 2)
+    if data.draw(st.integers(0, 9)) == 0:
+        shape = ()  # 0-d
+    base = np.arange(np.prod(shape), dtype=np.float64).reshape(shape) / 3
+    y_np = data.draw(with_bad_value(base))
+    p_np = data.draw(with_bad_value(base[::-1] if base.ndim else base))
+    w_np = data.draw(st.none() | with_bad_value(np.linspace(0.5, 2, n)))
+    inputs = [data.draw(dask_or_not(a)) if a is not None else None for a in (y_np, p_np, w_np)]
+    if not any(type(a).__module__.startswith("dask") for a in inputs):
+        inputs[0] = da.from_array(y_np)
+    mo = data.draw(st.sampled_from(["uniform_average", "raw_values"]))
+    ours, ours_error = outcome(getattr(fastloss, name), inputs[:2],
+                               {"sample_weight": inputs[2], "multioutput": mo})
+    theirs, theirs_error = outcome(getattr(skm, name), (y_np, p_np),
+                                   {"sample_weight": w_np, "multioutput": mo})
+    strict(ours, ours_error, theirs, theirs_error, (y_np, p_np),
+           negative_weights=w_np is not None and bool(np.any(w_np < 0)),
+           root=name == "root_mean_squared_error")
+
+
+@FEW
+@given(data=st.data())
+def test_log_loss_dask_fuzz(backend, data):
+    n = data.draw(st.integers(1, 9))
+    classes = data.draw(st.sampled_from([np.array([0, 1]), np.array([0, 1, 2]),
+                                         np.array(["a", "b", "c"])]))
+    y_np = classes[np.array(data.draw(st.lists(st.integers(0, len(classes) - 1),
+                                               min_size=n, max_size=n)))]
+    k = len(classes) if len(classes) > 2 or data.draw(st.booleans()) else 1
+    rows = np.linspace(0.1, 0.9, n * k).reshape(n, k)
+    rows = rows / rows.sum(axis=1, keepdims=True) if k > 1 else rows[:, 0]
+    p_np = data.draw(with_bad_value(rows))
+    w_np = data.draw(st.none() | with_bad_value(np.linspace(0.5, 2, n)))
+    labels = classes if data.draw(st.booleans()) else None
+    inputs = [data.draw(dask_or_not(a)) if a is not None else None for a in (y_np, p_np, w_np)]
+    if not any(type(a).__module__.startswith("dask") for a in inputs):
+        inputs[1] = da.from_array(p_np)
+    ours, ours_error = outcome(fastloss.log_loss, inputs[:2],
+                               {"sample_weight": inputs[2], "labels": labels})
+    theirs, theirs_error = outcome(skm.log_loss, (y_np, p_np),
+                                   {"sample_weight": w_np, "labels": labels})
+    strict(ours, ours_error, theirs, theirs_error, (p_np,),
+           negative_weights=w_np is not None and bool(np.any(w_np < 0)))
