@@ -194,6 +194,33 @@ def exp_nonpos(x):
     return (s + s * p) * _TWO_M1000
 
 
+_TWO_P100 = 2.0**100
+
+
+@jit(helper=True, fastmath=None)
+def exp_real(x):
+    """``exp(x)`` for any ``x`` (< 1 ulp), as :func:`exp_nonpos` but both signs.
+
+    Overflows to inf above about 709.78 (by a multiplication, as IEEE
+    arithmetic does), flushes below about -745.1 to 0; NaN propagates.  The
+    scale 2**k is applied in two steps, 2**(k - 100) then 2**100 for
+    positive k, 2**(k + 1000) then 2**-1000 for negative k (subnormal results
+    then round once), so that the scaled table entry never leaves the normal
+    range.  A select, not a branch: loops calling it still vectorise.
+    """
+    x = min(max(x, -746.0), 710.0)
+    kd = np.floor(_EXP_N_INV_LN2 * x + 0.5)
+    r = (x - kd * _EXP_LN2N_HI) - kd * _EXP_LN2N_LO
+    r2 = r * r
+    p = r + r2 * ((_E2 + r * _E3) + r2 * (_E4 + r * _E5))
+    ki = np.int64(kd) if kd == kd else np.int64(0)
+    negative = ki < 0
+    offset = np.int64(1000 * _EXP_N) if negative else np.int64(-100 * _EXP_N)
+    scale = _TWO_M1000 if negative else _TWO_P100
+    s = np.int64(_EXP_TABLE[ki & (_EXP_N - 1)] + ((ki + offset) << 45)).view(np.float64)
+    return (s + s * p) * scale
+
+
 @jit(helper=True, fastmath=None)
 def log1p_nonneg(t):
     """``log(1 + t)`` for finite ``t >= 0``, accurate for tiny ``t`` (Goldberg)."""

@@ -20,6 +20,12 @@ def _map_exp(x, out):
 
 
 @jit()
+def _map_exp_real(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.exp_real(x[i])
+
+
+@jit()
 def _map_log32(x, out):
     for i in range(x.shape[0]):
         out[i] = _mathfn.log_pos32(x[i])
@@ -82,6 +88,35 @@ def test_exp_nonpos_within_1_ulp(rng):
     assert np.abs(out[~normal] - exact[~normal].astype(np.float64)).max() <= 5e-324
     assert np.exp(-746.5) == 0.0 and _mathfn.exp_nonpos(-746.5) == 0.0
     assert np.isnan(_mathfn.exp_nonpos(np.nan))
+
+
+def test_exp_real_within_1_ulp():
+    rng = np.random.default_rng(20261129)  # its own: the module's rng feeds the tests after it
+    x = np.concatenate([
+        _exp_inputs(rng),
+        rng.uniform(0.0, 709.78, 200_000),
+        rng.uniform(-1.0, 1.0, 200_000),
+        10.0 ** rng.uniform(-300, 2.85, 200_000),
+        np.array([709.78, 709.782712893384, -745.13, 1e-300, 1.0, 2.0, 100.0]),
+    ])
+    out = np.empty_like(x)
+    _map_exp_real(0, x, out)
+    exact = np.exp(x.astype(np.longdouble))
+    normal = exact >= np.finfo(np.float64).tiny
+    assert _ulps(out[normal], exact[normal]).max() < 1.0
+    assert np.abs(out[~normal] - exact[~normal].astype(np.float64)).max() <= 5e-324
+    edges = np.array([709.79, 710.0, 800.0, 1e308, np.inf, -np.inf, -1e308, np.nan, 0.0, -0.0])
+    out = np.empty_like(edges)
+    _map_exp_real(0, edges, out)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(out, np.exp(edges))
+    assert [_mathfn.exp_real.py_func(v) for v in x[::4999]] == out_plain(x[::4999])
+
+
+def out_plain(x):
+    out = np.empty_like(x)
+    _map_exp_real(0, x, out)
+    return out.tolist()
 
 
 def test_plain_python_matches_compiled(rng):
