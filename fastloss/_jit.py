@@ -29,6 +29,10 @@ import os
 import threading
 import types
 
+# Imported here, not when first needed: a child forked while another thread
+# is in the middle of importing a module blocks for good on importing it.
+from . import _cache
+
 __all__ = [
     "jit",
     "Rows",
@@ -70,13 +74,21 @@ def numba_available() -> bool:
         return True
     if _numba_error is not None:
         return False
-    try:
-        import numba  # noqa: F401
-    except Exception as exc:  # ImportError, or a broken llvmlite install
-        _numba_error = exc
-        return False
-    _numba_ok = True
-    return True
+    # Imported under _lock, which forks wait for (see _guard_forks): a child
+    # forked in the middle of another thread's `import numba` would find it
+    # half done, its import lock held by a thread that is not there, for good.
+    with _lock:
+        if _numba_ok or _numba_error is not None:
+            return _numba_ok
+        _guard_forks()
+        try:
+            import numba  # noqa: F401
+        except Exception as exc:  # ImportError, or a broken llvmlite install
+            _numba_error = exc
+            return False
+        _numba_locks[:] = _numba_fork_locks()
+        _numba_ok = True
+        return True
 
 
 class _Lazy:
@@ -107,11 +119,19 @@ class LazyHelper(_Lazy):
         # Numba IR level instead (inline="always") types the helper again at
         # every call site: it doubled the compile time.  LLVM inlining keeps
         # the helper's own fast-math flags (none for the log/exp helpers).
-        self.dispatcher = numba.njit(cache=cache, forceinline=True, **self.options)(self.py_func)
+        self.dispatcher = numba.njit(forceinline=True, **self.options)(self.py_func)
+        _enable_cache(self.dispatcher, cache)
 
     def __call__(self, *args):
         # Pure-Python evaluation, used only when kernels run uncompiled.
         return self.py_func(*args)
+
+
+def _enable_cache(dispatcher, cache_class):
+    """What ``njit(cache=True)`` does, with fastloss's cache class (see _cache.cache_class)."""
+    # No dispatcher (NUMBA_DISABLE_JIT gives back the function): nothing to cache.
+    if cache_class is not None and hasattr(dispatcher, "enable_caching"):
+        dispatcher._cache = cache_class(dispatcher.py_func)
 
 
 class Rows:
@@ -190,7 +210,8 @@ class LazyKernel(_Lazy):
         self.ready = False  # set once built *and* its globals rebound
 
     def _build(self, numba, cache):
-        self.dispatcher = numba.njit(cache=cache, nogil=True, **self.options)(self.py_func)
+        self.dispatcher = numba.njit(nogil=True, **self.options)(self.py_func)
+        _enable_cache(self.dispatcher, cache)
 
     def __call__(self, size, *args):
         """Run the kernel on ``args``; ``size`` (elements) decides whether to split it.
@@ -203,11 +224,14 @@ class LazyKernel(_Lazy):
             _materialise()
         if self.rows is not None and size >= PARALLEL_MIN_SIZE:
             threads = get_num_threads()
-            if threads > 1 and _parallel_slot.acquire(False):
+            # The lock object itself is released, not the module global: a
+            # fork replaces the global in the child (see _after_fork_in_child).
+            slot = _parallel_slot
+            if threads > 1 and slot.acquire(False):
                 try:
                     return self.rows.run(self.dispatcher, args, threads)
                 finally:
-                    _parallel_slot.release()
+                    slot.release()
         return self.dispatcher(*args)
 
 
@@ -263,6 +287,10 @@ def _thread_pool(workers):
 def _after_fork_in_child():
     # A fork taken while another thread held these locks would leave them held
     # for good in the child (multiprocessing and joblib fork worker processes).
+    # Until fastloss first needs Numba (see _guard_forks), its lock is renewed
+    # here rather than held across forks.  The split-call slot is never waited
+    # for (a split call can run for seconds): a child forked during one gets a
+    # free slot, and a pool of its own (_thread_pool keys it by pid).
     global _lock, _parallel_slot
     _lock = threading.RLock()
     _parallel_slot = threading.Lock()
@@ -270,6 +298,97 @@ def _after_fork_in_child():
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+#: Numba's locks, once fastloss has imported Numba (see _fork_locks).
+_numba_locks: list = []
+#: Locks held across the fork in progress, in the order they were taken.
+_fork_held: list = []
+_fork_guarded = False
+
+
+def _numba_fork_locks():
+    from numba.core.compiler_lock import global_compiler_lock
+
+    locks = [global_compiler_lock]
+    try:
+        from llvmlite.binding import ffi
+
+        # A context manager around a re-entrant lock, taken for every LLVM
+        # call (LLVM objects freed by the garbage collector too, in any thread).
+        locks.append(_EnterExit(ffi.lib._lock))
+    except (ImportError, AttributeError):  # pragma: no cover - other llvmlite layouts
+        pass
+    return locks
+
+
+def _fork_locks():
+    """Locks a fork must not split, outermost first: the one order used everywhere.
+
+    fastloss's ``_lock`` (held while Numba is imported and dispatchers are
+    built) comes before Numba's compiler lock (held for a whole compile or
+    cache load), which comes before llvmlite's lock, which comes before
+    ``_cache._lock`` (taken inside compiles for the damaged-entry warning).
+    No code takes two of them in another order.
+    """
+    return [_lock, *_numba_locks, _cache._lock]
+
+
+def _fork_before():
+    held = []
+    try:
+        for lock in _fork_locks():
+            lock.acquire()
+            held.append(lock)
+    finally:
+        # Whatever was taken is released after the fork, even if a lock failed
+        # (an exception in a fork handler is printed, and the fork goes on).
+        _fork_held[:] = held
+
+
+def _fork_after():
+    held = _fork_held[:]
+    _fork_held.clear()
+    for lock in reversed(held):
+        lock.release()
+
+
+def _guard_forks():
+    """From now on, hold fastloss's and Numba's locks across every fork of this process.
+
+    A thread forking while another thread imports Numba or compiles would give
+    the child a lock held by a thread that does not exist there (and an LLVM
+    caught mid-compile): the child blocked for good in its first import or
+    compile.  Instead the fork waits for the import or compile in progress
+    (one kernel: at most a few seconds), with every lock taken in the order of
+    :func:`_fork_locks`; all are released in parent and child alike.  Each is
+    re-entrant, so a thread that forks while holding one does not wait for itself.
+
+    Registered just before fastloss first imports Numba (``import fastloss``
+    must not), after importing ``logging``: fork handlers registered later run
+    their ``before`` part first, so logging's lock is taken after ours, the
+    order an import or compile takes them in (Numba logs from both).
+    """
+    global _fork_guarded
+    if _fork_guarded or not hasattr(os, "register_at_fork"):
+        return
+    import logging  # noqa: F401  (for its fork handler's place, see above)
+
+    os.register_at_fork(before=_fork_before, after_in_parent=_fork_after, after_in_child=_fork_after)
+    _fork_guarded = True
+
+
+class _EnterExit:
+    """acquire()/release() for a lock that only has __enter__/__exit__."""
+
+    def __init__(self, lock):
+        self.lock = lock
+
+    def acquire(self):
+        self.lock.__enter__()
+
+    def release(self):
+        self.lock.__exit__(None, None, None)
 
 
 class SerialRef:
@@ -380,13 +499,15 @@ def _materialise():
     with _lock:
         if not _pending:
             return
+        numba_available()  # imports Numba the fork-safe way (raises below if it cannot)
         import numba
-
-        from . import _cache
 
         cache = _cache.usable()
         if cache:
             _cache.install_locator(numba)
+            cache = _cache.cache_class(numba)
+        else:
+            cache = None
         # Helpers first: kernels' globals must point at helper dispatchers
         # before any kernel is typed.
         items = sorted(_pending, key=lambda obj: not isinstance(obj, LazyHelper))

@@ -69,9 +69,13 @@ def warmup(dtypes=("float32", "float64"), estimators: bool = False) -> dict:
 
 def _start_helper(group, dtype):
     """A process compiling ``group`` into the disk cache, or None where that cannot help."""
-    import subprocess  # here, not at import: it costs `import fastloss` 9 ms
-
     from . import _cache, _jit
+
+    # Here, not at import: it costs `import fastloss` 9 ms.  Under the lock
+    # forks wait for (warmup often runs in a thread): a child forked in the
+    # middle of an import would block for good on importing that module.
+    with _jit._lock:
+        import subprocess
 
     if _jit.get_num_threads() < 2 or not _cache.usable():
         return None
