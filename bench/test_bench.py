@@ -33,7 +33,7 @@ def _callables(case):
     key = (case.workload, case.n, case.k, case.dtype)
     if key not in _data:
         _data.clear()
-        workload = B.WORKLOADS[case.workload]
+        workload = B.all_workloads()[case.workload]
         data = workload.make(case.n, case.k, np.dtype(case.dtype), np.random.default_rng(0))
         _data[key] = workload.callables(data, THREADS)
     return _data[key]
