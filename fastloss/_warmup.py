@@ -113,11 +113,16 @@ def _wait(helper, timeout=600):
 def _run_group(group, dtype_name):
     """Call every public function of ``group`` once.
 
-    Groups: "metrics", "losses", "estimators", and "losses-unshared" (the
-    losses less the two whose ``loss`` runs the kernels of "metrics").
+    Groups: "metrics", "losses" (every registered loss, at its declared
+    defaults, on targets of its declared domain), "estimators" (each
+    estimator with each loss it declares), and "losses-unshared" (the losses
+    less those whose ``loss`` runs the kernels of "metrics").
     "metrics" and "losses-unshared" take about the same time to compile.
     """
-    from . import losses, metrics
+    from . import losses, metrics  # noqa: F401 - losses: registers the built-in losses
+    from ._losses import absolute_error, squared_error
+    from ._losses._cases import draw_inputs
+    from ._registry import LOSSES
 
     dtype = np.dtype(dtype_name)
     if group == "estimators":
@@ -132,7 +137,7 @@ def _run_group(group, dtype_name):
     proba = rng.uniform(0.1, 0.9, size=n).astype(dtype)
     labels3 = (np.arange(n) % 3).astype(np.int64)
     proba3 = rng.dirichlet(np.ones(3), size=n).astype(dtype)
-    logits3 = rng.normal(size=(n, 3)).astype(dtype)
+    metric_kernels = (squared_error.KERNELS, absolute_error.KERNELS)  # what the metrics run
     for w in (None, weights):
         if group == "metrics":
             metrics.mean_squared_error(y, p, sample_weight=w)
@@ -143,24 +148,29 @@ def _run_group(group, dtype_name):
             metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
             metrics.log_loss(labels3, proba3, sample_weight=w)
             continue
-        targets = {  # a valid target of each declared kind
-            "real": y,
-            "nonnegative": np.abs(y),
-            "positive": np.abs(y) + dtype.type(0.5),
-            "probability": proba,
-            "binary": labels.astype(dtype),
-        }
-        for cls in losses.LOSSES.values():
-            loss = cls()
-            # The metrics run the same loss kernels as these two: compiled there.
-            shared = cls in (losses.MeanSquaredError, losses.MeanAbsoluteError)
-            if cls._raw_ndim == 2:
-                target, raw = labels3, logits3
-            else:
-                target, raw = targets[loss.target_kind], p
+        for cls in list(LOSSES.values()):
+            loss = cls()  # the declared defaults
+            # The metrics run the same loss kernels as the losses they are
+            # the mean of: compiled by "metrics", left out of "losses-unshared".
+            shared = any(cls._kernels is k for k in metric_kernels)
+            # Targets of the declared domain (at the defaults), raw of the declared shape.
+            target, raw = draw_inputs(loss, n, np.random.default_rng(1), dtype=dtype)
+            if cls._raw_ndim == 2:  # integer labels, as classifiers pass them
+                target = target.astype(np.int64)
             if not (shared and group == "losses-unshared"):
                 loss.loss(target, raw, sample_weight=w)
             loss.loss_gradient(target, raw, sample_weight=w)
+
+
+def _estimator_losses(estimator_cls):
+    """The loss names ``estimator_cls`` accepts, from its own parameter declaration.
+
+    ``(None,)`` (its default loss) for an estimator without a ``loss`` parameter.
+    """
+    constraints = getattr(estimator_cls, "_parameter_constraints", {}).get("loss", ())
+    # scikit-learn's StrOptions: the accepted strings, in .options
+    names = [name for c in constraints for name in getattr(c, "options", ()) if isinstance(name, str)]
+    return tuple(sorted(names)) or (None,)
 
 
 def _fit_estimators(dtype):
@@ -174,7 +184,9 @@ def _fit_estimators(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter reached on 64 rows
         for w in (None, weights):
-            for loss in ("squared_error", "absolute_error"):
-                SGDRegressor(loss=loss, max_iter=1).fit(X, X[:, 0], sample_weight=w)
-            for n_classes in (2, 3):
-                SGDClassifier(max_iter=1).fit(X, np.arange(64) % n_classes, sample_weight=w)
+            for estimator, targets in ((SGDRegressor, (X[:, 0],)),
+                                       (SGDClassifier, (np.arange(64) % 2, np.arange(64) % 3))):  # fmt: skip
+                for loss in _estimator_losses(estimator):
+                    kwargs = {} if loss is None else {"loss": loss}
+                    for y in targets:  # classifiers: binary and multinomial loops
+                        estimator(max_iter=1, **kwargs).fit(X, y, sample_weight=w)

@@ -1,11 +1,19 @@
 """Benchmark workloads: fastloss against its peers and the machine's bandwidth floor.
 
-One registry of workloads serves both the ``fastloss bench`` command and the
+One table of workloads serves both the ``fastloss bench`` command and the
 pytest-benchmark suite in ``bench/``.  Each workload makes its data, and names
 the callables to time: fastloss (the backend in force), fastloss on its NumPy
 backend, scikit-learn, a plain NumPy expression, PyTorch (when installed), and
 a *floor*: a trivial compiled parallel pass over the same input and output
 bytes.  Times are compared within one run only; ratios are what is reported.
+
+The metric workloads are listed here; the loss workloads come from the loss
+registry: ``<LossClass>.loss_gradient`` (fresh gradient, as a plain call
+returns it) and ``<LossClass>.loss_gradient_out`` (every peer writing into
+outputs allocated once) for every registered loss, on targets of its declared
+domain, with scikit-learn's peer where the loss's declared reference is a
+``sklearn._loss`` class.  ``--quick`` times the metrics and the losses
+declaring ``bench_quick = True``.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import numpy as np
 from . import _floor
 from ._config import get_backend, use_backend
 
-__all__ = ["Workload", "WORKLOADS", "PEERS", "plan", "run", "machine_info", "SCHEMA"]
+__all__ = ["Workload", "WORKLOADS", "all_workloads", "PEERS", "plan", "run", "machine_info", "SCHEMA"]
 
 #: Identifies the layout of the JSON written by ``fastloss bench --json``.
 SCHEMA = "fastloss-bench/1"
@@ -43,6 +51,7 @@ class Workload:
     make: Callable  # (n, k, dtype, rng) -> dict of arrays
     callables: Callable  # (data, threads) -> {peer: callable or None}
     classes: tuple = (None,)  # k values for (n, k) workloads
+    quick: bool = True  # in the quick set (a loss's: its declared ``bench_quick``)
 
     def label(self, n, k):
         return f"{n:,}" if k is None else f"{n:,} x {k}"
@@ -61,20 +70,6 @@ def _binary_proba_data(n, k, dtype, rng):
     return {
         "y": rng.integers(0, 2, size=n).astype(dtype),
         "p": rng.uniform(1e-3, 1 - 1e-3, size=n).astype(dtype),
-    }
-
-
-def _binary_logit_data(n, k, dtype, rng):
-    return {
-        "y": rng.integers(0, 2, size=n).astype(dtype),
-        "p": rng.normal(scale=3.0, size=n).astype(dtype),
-    }
-
-
-def _softmax_data(n, k, dtype, rng):
-    return {
-        "y": rng.integers(0, k, size=n).astype(dtype),
-        "p": rng.normal(size=(n, k)).astype(dtype),
     }
 
 
@@ -127,20 +122,27 @@ def _binary_log_loss_numpy(y, p):
     return -np.mean(np.log(q))
 
 
-def _loss_gradient_callables(loss_name, sklearn_loss, numpy_expr, torch_expr):
-    def callables(data, threads):
-        from sklearn._loss import loss as skloss
+def _loss_gradient_callables(loss_cls, preallocated=False):
+    """Peers of ``loss_cls().loss_gradient``, from the loss's declarations.
 
-        import fastloss
+    scikit-learn's peer is the declared ``sklearn._loss`` reference (built
+    with the loss's parameters, ``n_threads`` = fastloss's threads), where
+    the declared reference is one.  With ``preallocated``, every peer writes
+    into outputs allocated once (fastloss's ``gradient_out=``, scikit-learn's
+    ``loss_out=``/``gradient_out=``), and so does the floor.
+    """
+
+    def callables(data, threads):
+        from ._losses._cases import reference_object
 
         y, p = data["y"], data["p"]
-        ours = getattr(fastloss, loss_name)()
-        if sklearn_loss == "HalfMultinomialLoss":
-            theirs = skloss.HalfMultinomialLoss(n_classes=p.shape[1])
-        else:
-            theirs = getattr(skloss, sklearn_loss)()
+        ours = loss_cls()
         flat = p.reshape(-1)
-        torch = _torch()
+        theirs = None
+        if loss_cls.reference is not None and loss_cls.reference.kind == "sklearn_loss":
+            theirs = reference_object(ours, n_classes=p.shape[1] if p.ndim == 2 else None)
+        numpy_expr, torch_expr = (None, None) if preallocated else _EXTRA_PEERS.get(loss_cls.name, (None, None))
+        torch = _torch() if torch_expr is not None else None
 
         def torch_step():
             tp = torch.from_numpy(p).requires_grad_(True)
@@ -148,21 +150,49 @@ def _loss_gradient_callables(loss_name, sklearn_loss, numpy_expr, torch_expr):
             value.backward()
             return value.item(), tp.grad
 
-        return {
-            "fastloss": lambda: ours.loss_gradient(y, p),
-            "fastloss_numpy": lambda: _on_numpy_backend(ours.loss_gradient)(y, p),
-            "sklearn": lambda: theirs.loss_gradient(y, p, n_threads=threads),
-            "numpy": lambda: numpy_expr(y, p),
-            "torch": torch_step if torch is not None else None,
+        if preallocated:
+            grad, grad_numpy, floor_out = np.empty_like(p), np.empty_like(p), np.empty_like(flat)
+            loss_out, sk_grad = np.empty(p.shape[0], p.dtype), np.empty_like(p)
+            fastloss_call = lambda: ours.loss_gradient(y, p, gradient_out=grad)  # noqa: E731
+            numpy_call = lambda: ours.loss_gradient(y, p, gradient_out=grad_numpy)  # noqa: E731
+            sklearn_call = lambda: theirs.loss_gradient(  # noqa: E731
+                y, p, loss_out=loss_out, gradient_out=sk_grad, n_threads=threads
+            )
+            floor_call = lambda: _floor.read_write_floor(  # noqa: E731
+                flat.size, flat if p.ndim == 2 else y, flat, floor_out
+            )
+        else:
+            fastloss_call = lambda: ours.loss_gradient(y, p)  # noqa: E731
+            numpy_call = fastloss_call
+            sklearn_call = lambda: theirs.loss_gradient(y, p, n_threads=threads)  # noqa: E731
             # The workload returns a new gradient, so its floor writes a new
             # array too: the pages the OS zeroes on first touch are part of
             # the cost of any function that returns fresh output.
-            "floor": lambda: _floor.read_write_floor(flat.size, flat, flat, np.empty_like(flat))
-            if p.ndim == 2
-            else _floor.read_write_floor(p.size, y, p, np.empty_like(p)),
+            floor_call = lambda: _floor.read_write_floor(  # noqa: E731
+                flat.size, flat if p.ndim == 2 else y, flat, np.empty_like(flat)
+            )
+        return {
+            "fastloss": fastloss_call,
+            "fastloss_numpy": _on_numpy_backend(numpy_call),
+            "sklearn": sklearn_call if theirs is not None else None,
+            "numpy": (lambda: numpy_expr(y, p)) if numpy_expr is not None else None,
+            "torch": torch_step if torch is not None else None,
+            "floor": floor_call,
         }
 
     return callables
+
+
+def _loss_data(loss_cls):
+    """Data of a loss workload: targets of the declared domain, raw of the declared kind."""
+
+    def make(n, k, dtype, rng):
+        from ._losses._cases import draw_inputs
+
+        y, p = draw_inputs(loss_cls(), n, rng, dtype=dtype, n_classes=k or 1)
+        return {"y": y, "p": p}
+
+    return make
 
 
 def _mse_gradient_numpy(y, p):
@@ -187,7 +217,7 @@ def _softmax_gradient_numpy(y, p):
     return loss, grad / p.shape[0]
 
 
-WORKLOADS = {
+_METRICS = {
     w.name: w
     for w in [
         Workload(
@@ -220,42 +250,71 @@ WORKLOADS = {
                 lambda torch, y, p: torch.nn.functional.binary_cross_entropy(p, y),
             ),
         ),
-        Workload(
-            "MeanSquaredError.loss_gradient",
-            "loss_gradient",
-            _regression_data,
-            _loss_gradient_callables(
-                "MeanSquaredError",
-                "HalfSquaredError",
-                _mse_gradient_numpy,
-                lambda torch, y, p: torch.nn.functional.mse_loss(p, y),
-            ),
-        ),
-        Workload(
-            "BinaryCrossEntropy.loss_gradient",
-            "loss_gradient",
-            _binary_logit_data,
-            _loss_gradient_callables(
-                "BinaryCrossEntropy",
-                "HalfBinomialLoss",
-                _bce_gradient_numpy,
-                lambda torch, y, p: torch.nn.functional.binary_cross_entropy_with_logits(p, y),
-            ),
-        ),
-        Workload(
-            "CrossEntropy.loss_gradient",
-            "loss_gradient",
-            _softmax_data,
-            _loss_gradient_callables(
-                "CrossEntropy",
-                "HalfMultinomialLoss",
-                _softmax_gradient_numpy,
-                lambda torch, y, p: torch.nn.functional.cross_entropy(p, y.long()),
-            ),
-            classes=(2, 10, 100),
-        ),
     ]
 }
+
+#: Plain NumPy and PyTorch counterparts (loss, gradient of the mean loss) of
+#: some losses, by registry name: optional extra peers of their
+#: ``loss_gradient`` workload; the workloads themselves come from the registry.
+_EXTRA_PEERS = {
+    "squared_error": (
+        _mse_gradient_numpy,
+        lambda torch, y, p: torch.nn.functional.mse_loss(p, y),
+    ),
+    "log_loss": (
+        _bce_gradient_numpy,
+        lambda torch, y, p: torch.nn.functional.binary_cross_entropy_with_logits(p, y),
+    ),
+    "multinomial": (
+        _softmax_gradient_numpy,
+        lambda torch, y, p: torch.nn.functional.cross_entropy(p, y.long()),
+    ),
+}
+#: The metric workloads (fixed); every loss workload is made from the registry.
+_METRIC_WORKLOADS = _METRICS
+#: Every workload made so far (``WORKLOADS``, kept up to date by :func:`all_workloads`).
+_TABLE: dict = {}
+#: Loss classes whose workloads are in the table.
+_SYNCED: set = set()
+
+
+def loss_workloads(loss_cls):
+    """The two ``loss_gradient`` workloads of a loss class: fresh and preallocated outputs."""
+    classes = (2, 10, 100) if loss_cls._raw_ndim == 2 else (None,)
+    make = _loss_data(loss_cls)
+    return [
+        Workload(f"{loss_cls.__name__}.loss_gradient", "loss_gradient", make,
+                 _loss_gradient_callables(loss_cls), classes, quick=loss_cls.bench_quick),
+        Workload(f"{loss_cls.__name__}.loss_gradient_out", "loss_gradient", make,
+                 _loss_gradient_callables(loss_cls, preallocated=True), classes, quick=False),
+    ]  # fmt: skip
+
+
+def all_workloads() -> dict:
+    """Every workload by name: the metrics', then each registered loss's (in registry order).
+
+    Read from the registry at each call, so a loss registered after this
+    module was imported is benchmarked too.  Entries already present are
+    kept (tests may replace one).
+    """
+    from ._registry import LOSSES
+
+    if not _TABLE:
+        _TABLE.update(_METRIC_WORKLOADS)
+    for cls in list(LOSSES.values()):
+        if cls not in _SYNCED:
+            _SYNCED.add(cls)
+            for w in loss_workloads(cls):
+                _TABLE.setdefault(w.name, w)
+    return _TABLE
+
+
+def __getattr__(name):
+    # WORKLOADS is read from the registry when asked for (see all_workloads).
+    if name == "WORKLOADS":
+        return all_workloads()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: Sizes per mode: elements for 1-D workloads, rows for (n, k) ones.
 SIZES = {
@@ -282,7 +341,7 @@ class Case:
 
     @property
     def size_label(self):
-        return WORKLOADS[self.workload].label(self.n, self.k)
+        return all_workloads()[self.workload].label(self.n, self.k)
 
     def speedup(self, peer):
         t = self.times.get(peer)
@@ -314,8 +373,10 @@ def plan(mode="quick", dtypes=("float64",), workloads=None, sizes=None, classes=
     row_values = tuple(sizes) if sizes else SIZES[mode]["rows"]
     k_values = tuple(classes) if classes else SIZES[mode]["classes"]
     cases = []
-    for w in WORKLOADS.values():
+    for w in all_workloads().values():
         if workloads and w.name not in workloads:
+            continue
+        if not workloads and mode == "quick" and not w.quick:
             continue
         for dtype in dtypes:
             if w.classes == (None,):
@@ -410,7 +471,7 @@ def run(cases, threads=None, budget=1.0, progress=None, seed=0):
     for i, case in enumerate(cases):
         if progress is not None:
             progress(i, len(cases), case)
-        workload = WORKLOADS[case.workload]
+        workload = all_workloads()[case.workload]
         data = workload.make(case.n, case.k, np.dtype(case.dtype), rng)
         funcs = {p: f for p, f in workload.callables(data, threads).items() if f is not None}
         if backend == "numpy":

@@ -15,6 +15,24 @@ travel between processes (this is how the Dask support combines chunks).
 >>> _ = left.update(y[:3], p[:3]); _ = right.update(y[3:], p[3:])
 >>> bool(np.isclose(left.merge(right).result(), mean_squared_error(y, p), rtol=1e-14))
 True
+
+Metric accumulators: :class:`MeanSquaredError`, :class:`RootMeanSquaredError`,
+:class:`MeanAbsoluteError`, :class:`LogLoss`.  Loss accumulators: one per
+registered loss, made from the registry (a loss registered later gets one
+too): ``streaming.<LossClass>(**params)`` accumulates ``LossClass(**params).loss``,
+named after the loss class, except that ``Loss`` is appended where a metric
+accumulator has that name: ``MeanSquaredErrorLoss`` and
+``MeanAbsoluteErrorLoss`` (also reachable under their earlier names
+``SquaredErrorLoss`` and ``AbsoluteErrorLoss``).  Accumulators merge only
+with accumulators of the same loss and parameter values.
+
+>>> from fastloss import Huber
+>>> a, b = streaming.Huber(delta=0.5), streaming.Huber(delta=0.5)
+>>> _ = a.update([0.0, 1.0], [0.2, 3.0]); _ = b.update([2.0], [2.5], sample_weight=[2.0])
+>>> a.merge(b)
+Huber(delta=0.5, n_updates=2)
+>>> a.result() == Huber(delta=0.5).loss([0.0, 1.0, 2.0], [0.2, 3.0, 2.5], [1.0, 1.0, 2.0])
+True
 """
 
 from __future__ import annotations
@@ -22,23 +40,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import metrics as _metrics
+from . import losses as _losses  # noqa: F401 - registers the built-in losses
 from ._losses import absolute_error, squared_error
-from ._validation import check_weight_stats
-from .losses import BinaryCrossEntropy as _BCE
-from .losses import CrossEntropy as _CE
-from .losses import MeanAbsoluteError as _MAE
-from .losses import MeanSquaredError as _MSE
-
-__all__ = [
-    "MeanSquaredError",
-    "RootMeanSquaredError",
-    "MeanAbsoluteError",
-    "LogLoss",
-    "BinaryCrossEntropy",
-    "CrossEntropy",
-    "SquaredErrorLoss",
-    "AbsoluteErrorLoss",
-]
+from ._registry import LOSSES
 
 
 def _neumaier_add(total, comp, value):
@@ -219,31 +223,50 @@ class LogLoss(_Accumulator):
         return total / wsum if self.normalize else total
 
 
-class _LossMean(_Accumulator):
-    """Streaming weighted mean of a fused loss (``loss(...)`` of the loss object)."""
+class LossAccumulator(_Accumulator):
+    """Streaming weighted mean of a fused loss: ``loss(...)`` of the loss object.
 
-    _loss_cls = None
+    Not instantiated itself: ``streaming.<Name>`` is the subclass for the
+    registered loss class ``Name`` (see the module's docstring for the naming
+    rule), made from the registry on first use.  Its constructor takes the
+    loss's parameters as keyword arguments, validated by the loss class.
+    """
 
-    def __init__(self):
+    #: The fused loss class whose weighted mean this accumulates.
+    loss_class = None
+
+    def __init__(self, **params):
+        if self.loss_class is None:
+            raise TypeError(
+                "LossAccumulator is the base of streaming.<LossName>; use one of those."
+            )
         super().__init__()
-        self._loss = self._loss_cls()
+        self.loss = self.loss_class(**params)
 
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        del state["_loss"]
-        return state
+    def get_params(self) -> dict:
+        """The loss's parameters, by name."""
+        return self.loss.get_params()
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._loss = self._loss_cls()
+        if "loss" not in state:  # pickled before the accumulators kept their loss object
+            self.loss = self.loss_class()
+
+    def _key(self):
+        return (type(self), self.loss_class, tuple(sorted(self.get_params().items())))
+
+    def merge(self, other):
+        if isinstance(other, LossAccumulator) and other._key() != self._key():
+            raise TypeError(
+                f"Can only merge {self!r} with an accumulator of the same loss and "
+                f"parameters, got {other!r}."
+            )
+        return super().merge(other)
 
     def update(self, y_true, raw_prediction, sample_weight=None):
         """Add a chunk (arguments as in the loss object's ``loss``); returns self."""
-        loss = self._loss
-        y, raw, w = loss._prepare(y_true, raw_prediction, sample_weight)
-        total, wsum, wmin = loss._loss_sum(y, raw, w)
-        check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)  # zero: other chunks may weigh
-        self._add([loss._finish(total, y, raw, w)], wsum)
+        total, wsum, _ = self.loss.loss_sums(y_true, raw_prediction, sample_weight)
+        self._add([total], wsum)
         return self
 
     def result(self):
@@ -251,26 +274,78 @@ class _LossMean(_Accumulator):
         sums, wsum = self._totals()
         return float(sums[0]) / wsum
 
-
-class SquaredErrorLoss(_LossMean):
-    """Streaming :class:`fastloss.MeanSquaredError` loss."""
-
-    _loss_cls = _MSE
+    def __repr__(self):
+        args = [f"{k}={v!r}" for k, v in self.get_params().items()]
+        return f"{type(self).__name__}({', '.join(args + [f'n_updates={self.n_updates}'])})"
 
 
-class AbsoluteErrorLoss(_LossMean):
-    """Streaming :class:`fastloss.MeanAbsoluteError` loss."""
-
-    _loss_cls = _MAE
-
-
-class BinaryCrossEntropy(_LossMean):
-    """Streaming :class:`fastloss.BinaryCrossEntropy` loss (from logits)."""
-
-    _loss_cls = _BCE
+#: Names of the metric accumulators: a loss accumulator whose loss class has
+#: one of these names is called ``<name>Loss`` instead.
+METRIC_ACCUMULATORS = ("MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "LogLoss")
+#: Names the loss accumulators had before they were made from the registry
+#: (alias -> registry name of the loss), kept working.
+_LEGACY = {"SquaredErrorLoss": "squared_error", "AbsoluteErrorLoss": "absolute_error"}
+#: loss class -> its accumulator class (made once: pickling needs one class per name).
+_MADE: dict = {}
 
 
-class CrossEntropy(_LossMean):
-    """Streaming :class:`fastloss.CrossEntropy` loss (from (n, k) logits)."""
+def accumulator_name(loss_class) -> str:
+    """The name of ``loss_class``'s accumulator in this module.
 
-    _loss_cls = _CE
+    The loss class's name, with ``Loss`` appended where a metric accumulator
+    already has that name (``MeanSquaredError`` -> ``MeanSquaredErrorLoss``).
+    """
+    name = loss_class.__name__
+    return name + "Loss" if name in METRIC_ACCUMULATORS else name
+
+
+def accumulator_for(loss_class):
+    """The accumulator class of the fused loss class ``loss_class`` (made on first use)."""
+    made = _MADE.get(loss_class)
+    if made is None:
+        name = accumulator_name(loss_class)
+        defaults = ", ".join(f"{p.name}={p.default!r}" for p in loss_class.params)
+        made = type(name, (LossAccumulator,), {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": f"Streaming weighted mean of :class:`{loss_class.__module__}."
+                       f"{loss_class.__qualname__}` (``loss(...)``), mergeable.\n\n"
+                       f"Parameters (keyword only): {defaults or 'none'}.",
+            "loss_class": loss_class,
+        })  # fmt: skip
+        import inspect  # here: made on first use, not at import
+
+        made.__signature__ = inspect.Signature([
+            inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
+            for p in loss_class.params
+        ])  # fmt: skip
+        _MADE[loss_class] = made
+    return made
+
+
+def _loss_accumulators() -> dict:
+    """Accumulator name -> loss class, for every registered loss (and the legacy names)."""
+    names = {accumulator_name(cls): cls for cls in LOSSES.values()}
+    for alias, registered in _LEGACY.items():
+        if registered in LOSSES:
+            names.setdefault(alias, LOSSES[registered])
+    return names
+
+
+_STATIC = ["MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "LogLoss",
+           "LossAccumulator", "accumulator_for", "accumulator_name"]  # fmt: skip
+
+
+def __getattr__(name):
+    # Loss accumulators come from the registry when asked for: a loss
+    # registered after this module was imported gets one too.
+    if name == "__all__":
+        return _STATIC + sorted(_loss_accumulators())
+    cls = _loss_accumulators().get(name)
+    if cls is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return accumulator_for(cls)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_loss_accumulators()))

@@ -8,6 +8,16 @@ import sys
 import pytest
 
 from fastloss import benchmark
+from fastloss.losses import LOSSES
+
+
+def test_every_registered_loss_has_its_workloads():
+    plan = benchmark.plan("full", sizes=(100,))
+    for cls in LOSSES.values():
+        for suffix in ("loss_gradient", "loss_gradient_out"):
+            name = f"{cls.__name__}.{suffix}"
+            assert benchmark.WORKLOADS[name].kind == "loss_gradient"
+            assert name in {c.workload for c in plan}
 
 
 def fastloss_cli(*args, timeout=600):
@@ -31,8 +41,16 @@ def test_bench_quick_tiny_sizes_writes_documented_json(tmp_path):
                           "--json", str(path))
     assert result.returncode == 0, result.stderr
     table = result.stdout
-    for name in benchmark.WORKLOADS:
+    # The quick set: the metrics and the losses declaring bench_quick (fresh-output variant).
+    quick = {c.workload for c in benchmark.plan("quick", sizes=(100,))}
+    metrics = {name for name, w in benchmark.WORKLOADS.items() if w.kind == "metric"}
+    assert quick == metrics | {f"{cls.__name__}.loss_gradient" for cls in LOSSES.values()
+                               if cls.bench_quick}  # fmt: skip
+    assert len(quick) > len(metrics)
+    for name in quick:
         assert name in table
+    for name in set(benchmark.WORKLOADS) - quick:
+        assert name not in table
     report = json.loads(path.read_text())
     assert report["schema"] == benchmark.SCHEMA
     for key in ("cores", "cpu", "numpy", "numba", "sklearn", "fastloss", "threads", "backend"):

@@ -15,6 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastloss
+from fastloss.losses import LOSSES
+from registry_cases import default_cases
 
 DTYPES = [
     "float64", "float32", "float16", "int64", "int8", "uint8", "bool", "complex128",
@@ -129,11 +131,10 @@ def test_log_loss_fuzz(backend, case):
     check(ours, ours_error, theirs, theirs_error, (p,))
 
 
-@pytest.mark.parametrize("loss", ["MeanSquaredError", "MeanAbsoluteError",
-                                  "BinaryCrossEntropy", "CrossEntropy"])
+@pytest.mark.parametrize("loss", default_cases())
 @given(y=arrays(), raw=arrays(), weights=st.none() | arrays(ndim=1))
 def test_fused_losses_fuzz(backend, loss, y, raw, weights):
-    obj = getattr(fastloss, loss)()
+    obj = LOSSES[loss]()
     for method in (obj.loss, obj.loss_gradient):
         result, error = outcome(method, (y, raw), {"sample_weight": weights})
         if error is not None:

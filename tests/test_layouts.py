@@ -7,6 +7,8 @@ import pytest
 import sklearn.metrics as skm
 
 import fastloss
+from fastloss.losses import LOSSES
+from registry_cases import default_cases, make_case
 from conftest import assert_close
 
 
@@ -108,18 +110,17 @@ def test_log_loss_label_dtypes(backend, rng):
     assert_close(fastloss.log_loss(codes, np.asfortranarray(p)), expected)
 
 
-@pytest.mark.parametrize("loss_name", ["MeanSquaredError", "MeanAbsoluteError",
-                                       "BinaryCrossEntropy", "CrossEntropy"])
+@pytest.mark.parametrize("loss_name", default_cases())
 def test_losses_accept_layouts_without_modifying(backend, loss_name, rng):
     n = 60_000
-    loss = getattr(fastloss, loss_name)()
-    if loss_name == "CrossEntropy":
-        y = rng.integers(0, 4, size=n)
-        raw = rng.normal(size=(n, 4))
-        variants = [np.asfortranarray(raw), raw.astype(">f8"), np.c_[raw, raw][:, :4]]
+    cls = LOSSES[loss_name]
+    loss = cls()
+    y, raw = make_case(cls, loss, n, rng)
+    if cls._raw_ndim == 2:
+        y = y.astype(np.int64)
+        k = raw.shape[1]
+        variants = [np.asfortranarray(raw), raw.astype(">f8"), np.c_[raw, raw][:, :k]]
     else:
-        y = rng.integers(0, 2, size=n).astype(float)
-        raw = rng.normal(size=n)
         strided = np.empty(2 * n)
         strided[::2] = raw
         variants = [strided[::2], raw.astype(">f8"), np.broadcast_to(raw[:1], (n,))]

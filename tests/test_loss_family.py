@@ -7,8 +7,6 @@ and targets from those declarations and compare per-sample values and
 gradients with the declared counterpart, on both backends.
 """
 
-import importlib
-import math
 import pickle
 import re
 
@@ -19,143 +17,28 @@ import fastloss
 from conftest import assert_close
 from fastloss._losses._spec import RAW, TARGETS, ByParam, Reference
 from fastloss.losses import LOSSES
+from registry_cases import (
+    BAD_TARGETS,
+    N_CLASSES,
+    _id,
+    bad_values,
+    default_cases,
+    floor,
+    make_case,
+    names,
+    param_cases,
+    param_sets,
+    reference,
+    registry,
+    valid_values,
+    weighted,
+)
 
-REGISTRY = sorted(LOSSES.items())
-NAMES = [name for name, _ in REGISTRY]
-POINTWISE = [name for name, cls in REGISTRY if cls._raw_ndim == 1]
-N_CLASSES = 3
-
-
-# -- values drawn from the declarations -------------------------------------------
-def _inside(interval):
-    """A few values inside ``interval`` (its closed ends included)."""
-    lo, hi = interval.low, interval.high
-    if lo is not None and hi is not None:
-        values = [lo + 0.3 * (hi - lo), lo + 0.85 * (hi - lo)]
-    elif lo is not None:
-        values = [lo + 0.5, lo + 1.0, lo + 3.0]
-    elif hi is not None:
-        values = [hi - 0.5, hi - 2.0]
-    else:
-        values = [-1.5, 2.0]
-    values += [end for end, closed in ((lo, interval.low_closed), (hi, interval.high_closed))
-               if end is not None and closed]  # fmt: skip
-    return values
-
-
-def valid_values(param):
-    values = {param.default}
-    for interval in param.ranges:
-        values.update(_inside(interval))
-    assert all(v in param for v in values)
-    return sorted(values)
-
-
-def bad_values(param):
-    """Values just outside each declared interval (and not inside another), open ends, NaN, inf."""
-    candidates = [math.nan, math.inf, -math.inf]
-    for interval in param.ranges:
-        for end, closed, direction in ((interval.low, interval.low_closed, -1),
-                                       (interval.high, interval.high_closed, 1)):  # fmt: skip
-            if end is None:
-                continue
-            candidates.append(end + direction * 0.25)
-            if not closed:
-                candidates.append(end)
-    bad = [v for v in candidates if v not in param]
-    assert len(bad) >= 3
-    return bad
-
-
-def param_sets(cls):
-    """The defaults, then each parameter through its valid values (others at defaults)."""
-    sets = [{}]
-    for param in cls.params:
-        sets += [{param.name: v} for v in valid_values(param) if v != param.default]
-    return sets
-
-
-def _id(params):
-    return ",".join(f"{k}={v:g}" for k, v in params.items()) or "defaults"
-
-
-PARAM_CASES = [pytest.param(name, params, id=f"{name}-{_id(params)}")
-               for name, cls in REGISTRY for params in param_sets(cls)]  # fmt: skip
-DEFAULT_CASES = [pytest.param(name, id=name) for name in NAMES]
-
-
-def draw_targets(kind, n, rng):
-    if kind == "real":
-        return rng.normal(size=n) * 2.0
-    if kind == "nonnegative":
-        return rng.poisson(1.5, size=n) * rng.uniform(0.5, 1.5, size=n) * (rng.uniform(size=n) < 0.8)
-    if kind == "positive":
-        return rng.gamma(2.0, 1.0, size=n) + 1e-3
-    if kind == "probability":
-        return rng.uniform(size=n)
-    if kind == "binary":
-        return rng.integers(0, 2, size=n).astype(np.float64)
-    if kind == "class_index":
-        return rng.integers(0, N_CLASSES, size=n).astype(np.float64)
-    raise AssertionError(f"no draw for target kind {kind!r}")
-
-
-#: Values outside each target kind ("real" has none).
-BAD_TARGETS = {
-    "real": [],
-    "nonnegative": [-1.0, -1e-30],
-    "positive": [0.0, -2.0],
-    "probability": [1.5, -0.25],
-    "binary": [0.5, 2.0, -1.0],
-    "class_index": [-1.0, 0.5, float(N_CLASSES)],
-}
-
-
-def make_case(cls, loss, n, rng, scale=1.0):
-    y = draw_targets(loss.target_kind, n, rng)
-    shape = (n, N_CLASSES) if cls._raw_ndim == 2 else (n,)
-    raw = rng.normal(size=shape) * scale
-    if cls.raw == "identity":
-        raw = raw + (y if cls._raw_ndim == 1 else 0.0)
-    return y, raw
-
-
-# -- the declared reference ----------------------------------------------------------
-def reference(cls, loss, y, raw):
-    """Per-sample values and gradients (float64) of the declared counterpart."""
-    ref = cls.reference
-    y = np.asarray(y, np.float64)
-    raw = np.ascontiguousarray(raw, np.float64)
-    klass = getattr(importlib.import_module(ref.module), ref.name) if ref.module else None
-    if ref.kind == "sklearn_loss":
-        kwargs = {key: getattr(loss, ours) for key, ours in ref.params.items()}
-        if ref.n_classes:
-            kwargs["n_classes"] = raw.shape[1]
-        sk = klass(**kwargs)
-        values, grads = sk.loss(y, raw), sk.gradient(y, raw)
-    elif ref.kind == "sgd":
-        sgd = klass(*[getattr(loss, name) for name in ref.params])
-        t = 2.0 * y - 1.0 if ref.signed_labels else y
-        values = np.array([sgd.py_loss(r, ti) for r, ti in zip(raw, t)])
-        grads = np.array([sgd.py_dloss(r, ti) for r, ti in zip(raw, t)])
-    else:  # a formula, evaluated in extended precision
-        space = {"y": y.astype(np.longdouble), "raw": raw.astype(np.longdouble),
-                 "log": np.log, "cosh": np.cosh, "tanh": np.tanh, "exp": np.exp}  # fmt: skip
-        with np.errstate(over="ignore"):
-            values = np.asarray(eval(ref.loss, space), np.float64)  # noqa: S307 - declared text
-            grads = np.asarray(eval(ref.gradient, space), np.float64)  # noqa: S307
-    return ref.scale * values, ref.scale * grads
-
-
-def weighted(grads, w):
-    w = np.ones(grads.shape[0]) if w is None else w
-    return grads * (w / w.sum()).reshape((-1,) + (1,) * (grads.ndim - 1))
-
-
-def floor(a):
-    """Absolute floor of comparisons: a few ulps of the values' scale, for values
-    that cancel to near zero (exp(raw) - y * raw and the like)."""
-    return 1e-14 * float(np.mean(np.abs(a)) + 1e-300)
+REGISTRY = registry()
+NAMES = names()
+POINTWISE = names(pointwise=True)
+PARAM_CASES = param_cases()
+DEFAULT_CASES = default_cases()
 
 
 # -- declarations --------------------------------------------------------------------

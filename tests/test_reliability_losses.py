@@ -15,14 +15,24 @@ from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
 
 import fastloss
 from fastloss import _jit
+from fastloss.losses import LOSSES
+from registry_cases import N_CLASSES, make_case, names
 
-LOSSES = {
-    "squared": fastloss.MeanSquaredError,
-    "absolute": fastloss.MeanAbsoluteError,
-    "binary": fastloss.BinaryCrossEntropy,
-    "softmax": fastloss.CrossEntropy,
-}
-K = 3  # CrossEntropy's classes
+K = N_CLASSES  # classes of the (n, k) losses
+
+
+def _k(name):
+    return K if LOSSES[name]._raw_ndim == 2 else 1
+
+
+def _shared_buffer(name, length, rng, dtype):
+    """One buffer whose values are valid targets, raw predictions and weights of loss ``name``."""
+    kind = LOSSES[name]().target_kind
+    if kind == "class_index":  # labels, logits and weights: small integers
+        return rng.integers(0, K, size=length).astype(dtype)
+    if kind == "binary":
+        return rng.integers(0, 2, size=length).astype(dtype)
+    return rng.uniform(0.01, 1.0, size=length).astype(dtype)  # real, (non)negative, probability
 
 EPS32 = float(np.finfo(np.float32).eps)
 
@@ -56,10 +66,10 @@ def _view_spec(draw, length, size):
 
 @st.composite
 def _aliasing_case(draw):
-    name = draw(st.sampled_from(sorted(LOSSES)))
+    name = draw(st.sampled_from(names()))
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     n = draw(st.sampled_from([1, 2, 7, 300, 5000, 70_000]))
-    k = K if name == "softmax" else 1
+    k = _k(name)
     length = 3 * n * k + 5
     specs = {
         "y": draw(_view_spec(length, n)),
@@ -77,10 +87,7 @@ def test_gradient_out_sharing_memory_with_the_inputs(backend, case):
     """Every view of one buffer: the fresh-copy gradient, or a ValueError; never a wrong value."""
     name, dtype, n, k, length, specs, seed = case
     rng = np.random.default_rng(seed)
-    if name == "softmax":  # labels, logits and weights all valid: small integers
-        buf = rng.integers(0, k, size=length).astype(dtype)
-    else:  # targets in [0, 1] for BinaryCrossEntropy, weights >= 0
-        buf = rng.uniform(size=length).astype(dtype)
+    buf = _shared_buffer(name, length, rng, dtype)
     before = buf.copy()
     # Which elements of buf the gradient_out covers (may legitimately change).
     positions = np.arange(length)
@@ -126,14 +133,14 @@ def test_gradient_out_sharing_memory_with_the_inputs(backend, case):
         np.testing.assert_array_equal(buf, before)
 
 
-@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("name", names())
 def test_gradient_out_shifted_by_one_over_raw_prediction(backend, name):
     """The issue's example, for every loss (2-D views for CrossEntropy)."""
-    k = K if name == "softmax" else 1
+    k = _k(name)
     n = 200_000 // k
     buf = np.linspace(0, 1, n * k + k)
     rng = np.random.default_rng(0)
-    y = rng.integers(0, k, size=n) if name == "softmax" else rng.uniform(size=n)
+    y = make_case(LOSSES[name], LOSSES[name](), n, rng)[0]
     raw, out = buf[:-k], buf[k:]
     if k > 1:
         raw, out = raw.reshape(n, k), out.reshape(n, k)
@@ -176,14 +183,11 @@ def test_exact_alias_still_reports_the_bad_input(backend):
         fastloss.CrossEntropy().loss_gradient([0, 1], raw, gradient_out=raw)
 
 
-@pytest.mark.parametrize("name", sorted(LOSSES))
+@pytest.mark.parametrize("name", names())
 def test_gradient_out_is_raw_prediction(backend, name):
     rng = np.random.default_rng(2)
     n = 60_000
-    if name == "softmax":
-        y, raw = rng.integers(0, K, size=n), rng.normal(size=(n, K))
-    else:
-        y, raw = rng.uniform(size=n), rng.normal(size=n)
+    y, raw = make_case(LOSSES[name], LOSSES[name](), n, rng)
     expected = LOSSES[name]().loss_gradient(y, raw.copy())
     value, grad = LOSSES[name]().loss_gradient(y, raw, gradient_out=raw)
     assert grad is raw

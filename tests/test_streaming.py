@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 import fastloss
 from fastloss import streaming
+from fastloss.losses import LOSSES
+from registry_cases import default_cases, floor, make_case, param_cases, reference, valid_values
 
 
 def _split_and_merge(make, arrays, cuts, order, tree):
@@ -84,23 +86,90 @@ def test_log_loss_any_split(backend, cuts, order, tree, seed, n, weighted, k):
     )
 
 
-@given(k=st.integers(2, 5), **SPLITS)
-def test_losses_any_split(backend, cuts, order, tree, seed, n, weighted, k):
+@pytest.mark.parametrize("name,params", param_cases())
+@given(**SPLITS)
+def test_loss_accumulators_any_split(backend, name, params, cuts, order, tree, seed, n, weighted):
+    """streaming.<Loss>(**params), over any split and merge order == Loss(**params).loss."""
     rng = np.random.default_rng(seed)
+    cls = LOSSES[name]
+    loss = cls(**params)
+    y, raw = make_case(cls, loss, n, rng, scale=3.0)
     w = rng.uniform(0.1, 2, size=n) if weighted else None
-    logits = rng.normal(size=(n, k)) * 5
-    labels = rng.integers(0, k, size=n)
-    targets = rng.integers(0, 2, size=n).astype(float)
-    raw = rng.normal(size=n) * 5
-    cases = [
-        (streaming.CrossEntropy, fastloss.CrossEntropy(), labels, logits),
-        (streaming.BinaryCrossEntropy, fastloss.BinaryCrossEntropy(), targets, raw),
-        (streaming.SquaredErrorLoss, fastloss.MeanSquaredError(), targets, raw),
-        (streaming.AbsoluteErrorLoss, fastloss.MeanAbsoluteError(), targets, raw),
-    ]
-    for cls, loss, y, r in cases:
-        acc = _split_and_merge(cls, (y, r, w), cuts, order, tree)
-        np.testing.assert_allclose(acc.result(), loss.loss(y, r, sample_weight=w), rtol=1e-12)
+    make = lambda: getattr(streaming, streaming.accumulator_name(cls))(**params)  # noqa: E731
+    acc = _split_and_merge(make, (y, raw, w), cuts, order, tree)
+    assert type(acc).loss_class is cls and acc.loss == loss
+    np.testing.assert_allclose(acc.result(), loss.loss(y, raw, sample_weight=w), rtol=1e-12,
+                               atol=floor(reference(cls, loss, y, raw)[0]))  # fmt: skip
+
+
+@pytest.mark.parametrize("name", default_cases())
+def test_loss_accumulator_names_repr_pickle_and_merge_rules(name, rng):
+    cls = LOSSES[name]
+    metric_names = {"MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "LogLoss"}
+    expected = cls.__name__ + "Loss" if cls.__name__ in metric_names else cls.__name__
+    acc_cls = getattr(streaming, expected)
+    assert streaming.accumulator_name(cls) == expected
+    assert acc_cls is streaming.accumulator_for(cls) and acc_cls.loss_class is cls
+    assert acc_cls.__name__ == expected and acc_cls.__module__ == "fastloss.streaming"
+    assert expected in dir(streaming) and expected in streaming.__all__
+    assert getattr(streaming, expected) is acc_cls  # one class per name: pickling needs it
+    params = {p.name: valid_values(p)[-1] for p in cls.params}
+    acc = acc_cls(**params)
+    y, raw = make_case(cls, acc.loss, 20, rng)
+    acc.update(y[:7], raw[:7]).update(y[7:], raw[7:])
+    shown = ", ".join([f"{k}={float(v)!r}" for k, v in params.items()] + ["n_updates=2"])
+    assert repr(acc) == f"{expected}({shown})"
+    again = pickle.loads(pickle.dumps(acc))
+    assert type(again) is acc_cls and again.get_params() == acc.get_params()
+    assert again.result() == acc.result()
+    np.testing.assert_allclose(acc.result(), cls(**params).loss(y, raw), rtol=1e-12,
+                               atol=floor(reference(cls, acc.loss, y, raw)[0]))  # fmt: skip
+    # Merging refuses other losses and other parameter values.
+    for other_name, other_cls in LOSSES.items():
+        if other_cls is not cls:
+            with pytest.raises(TypeError, match="same"):
+                acc.merge(streaming.accumulator_for(other_cls)())
+    for param in cls.params:
+        other = {**params, param.name: [v for v in valid_values(param) if v != params[param.name]][0]}
+        with pytest.raises(TypeError, match="same loss and parameters"):
+            acc.merge(acc_cls(**other))
+    with pytest.raises(TypeError, match="same"):
+        acc.merge(streaming.MeanSquaredError())
+    with pytest.raises(TypeError):
+        acc_cls(*params.values(), 1.0)  # keyword arguments only
+    with pytest.raises(TypeError, match="unexpected parameter"):
+        acc_cls(no_such_parameter=1.0)
+
+
+def test_earlier_loss_accumulator_names_still_work():
+    assert streaming.SquaredErrorLoss is streaming.MeanSquaredErrorLoss
+    assert streaming.AbsoluteErrorLoss is streaming.MeanAbsoluteErrorLoss
+    assert streaming.SquaredErrorLoss.loss_class is fastloss.MeanSquaredError
+    assert streaming.AbsoluteErrorLoss.loss_class is fastloss.MeanAbsoluteError
+    assert streaming.BinaryCrossEntropy.loss_class is fastloss.BinaryCrossEntropy
+    assert streaming.CrossEntropy.loss_class is fastloss.CrossEntropy
+    # The metric accumulators keep their names.
+    assert streaming.MeanSquaredError().update([1.0], [3.0]).result() == 4.0
+    assert streaming.SquaredErrorLoss().update([1.0], [3.0]).result() == 4.0
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchLoss'"):
+        streaming.NoSuchLoss  # noqa: B018
+    with pytest.raises(TypeError, match="base of streaming"):
+        streaming.LossAccumulator()
+
+
+def test_loss_accumulator_zero_weight_chunks_and_bad_input():
+    acc = streaming.Huber(delta=0.5).update([1.0], [2.0], sample_weight=[0.0])
+    with pytest.raises(ValueError, match="non-zero"):
+        acc.result()
+    acc.update([0.0], [0.25], sample_weight=[3.0])
+    assert acc.result() == 0.5 * 0.25**2
+    with pytest.raises(ValueError, match="Negative"):
+        acc.update([0.0], [1.0], sample_weight=[-1.0])
+    with pytest.raises(ValueError, match="Input raw_prediction contains NaN"):
+        acc.update([0.0], [np.nan])
+    with pytest.raises(ValueError, match="needs y_true > 0"):
+        streaming.HalfGamma().update([0.0], [1.0])
+    assert acc.n_updates == 2  # failed updates leave the state alone
 
 
 def test_float32_chunks_keep_dtype_and_accuracy():

@@ -10,6 +10,8 @@ from sklearn import metrics as skm
 
 import fastloss
 from fastloss import _jit
+from fastloss.losses import LOSSES
+from registry_cases import make_case
 
 
 @pytest.fixture
@@ -22,15 +24,22 @@ def restore_threads():
 def _calls(rng, n):
     y, p, w = rng.normal(size=n), rng.normal(size=n), rng.uniform(size=n)
     yb, pb = rng.integers(0, 2, size=n), rng.uniform(size=n)
-    y3, logits = rng.integers(0, 3, size=n // 3), rng.normal(size=(n // 3, 3))
-    return {
+    calls = {
         "mse": lambda: fastloss.mean_squared_error(y, p, sample_weight=w),
         "mae": lambda: fastloss.mean_absolute_error(y, p),
         "log_loss": lambda: fastloss.log_loss(yb, pb, sample_weight=w),
-        "bce": lambda: fastloss.BinaryCrossEntropy().loss_gradient(yb, p),
-        "ce": lambda: fastloss.CrossEntropy().loss_gradient(y3, logits, sample_weight=w[: n // 3]),
         "sklearn_mse": lambda: skm.mean_squared_error(y, p, sample_weight=w),
     }
+    # Every registered loss: (n, k) losses on n // 3 rows, weighted.
+    for name, cls in LOSSES.items():
+        loss = cls()
+        if cls._raw_ndim == 2:
+            ty, raw = make_case(cls, loss, n // 3, rng)
+            calls[name] = lambda loss=loss, ty=ty, raw=raw: loss.loss_gradient(ty, raw, sample_weight=w[: n // 3])
+        else:
+            ty, raw = make_case(cls, loss, n, rng)
+            calls[name] = lambda loss=loss, ty=ty, raw=raw: loss.loss_gradient(ty, raw)
+    return calls
 
 
 @pytest.mark.parametrize("threads", [2, 3, 7])
@@ -46,7 +55,7 @@ def test_any_thread_count_gives_the_one_thread_result(restore_threads, threads):
         got = call()
         if isinstance(got, tuple):
             np.testing.assert_allclose(got[0], serial[name][0], rtol=1e-13)
-            if name == "ce":
+            if LOSSES[name]._raw_ndim == 2:
                 # Each chunk of rows shares one shift before the exponentials,
                 # and a split moves chunk edges: equal to rounding.
                 np.testing.assert_allclose(got[1], serial[name][1], rtol=1e-13, atol=1e-300)

@@ -37,6 +37,8 @@ class FusedLoss:
     reference = None
     #: Extra trailing arguments of this loss's kernels (its parameter tuple).
     _kernel_args: tuple = ()
+    #: Whether ``fastloss bench --quick`` times this loss (``--full`` times every loss).
+    bench_quick = False
 
     def __init__(self, *args, **kwargs):
         cls = type(self).__name__
@@ -140,6 +142,21 @@ class FusedLoss:
         (default: ``raw.size``; 0 keeps it in the calling thread).
         """
         return self._kernels.loss_sum(raw.size if size is None else size, y, raw, w, *self._kernel_args)
+
+    def loss_sums(self, y_true, raw_prediction, sample_weight=None):
+        """The mergeable state of one chunk: ``(loss sum, weight sum, weight min)``.
+
+        For the package's accumulators (:mod:`fastloss.streaming`): inputs are
+        validated as in :meth:`loss` (NaN, inf and targets outside the domain
+        raise), and the weighted loss sum is finite.  A chunk whose weights
+        sum to zero is no error here (other chunks may carry weight); negative
+        or non-finite weights are.  ``loss`` over the whole data equals the sum
+        of the chunks' loss sums over the sum of their weight sums.
+        """
+        y, raw, w = self._prepare(y_true, raw_prediction, sample_weight)
+        total, wsum, wmin = self._loss_sum(y, raw, w)
+        check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)
+        return self._finish(total, y, raw, w), float(wsum), float(wmin)
 
     def _serial_mean(self, y, raw, w):
         """Weighted mean loss of trusted, validated arrays, in the calling thread.

@@ -17,7 +17,7 @@ def _epsilon_insensitive(y, raw, theta):
     t = np.float64(y)
     r = np.float64(raw)
     excess = abs(t - r) - epsilon
-    value = excess if excess > 0.0 else 0.0
+    value = 0.0 if excess <= 0.0 else excess  # NaN stays NaN: the caller reports it
     if t - r > epsilon:
         return value, -1.0
     if r - t > epsilon:
@@ -29,7 +29,7 @@ def _epsilon_insensitive_numpy(y, raw, theta):
     epsilon = theta[0]
     excess = np.abs(y - raw) - epsilon
     slope = np.where(y - raw > epsilon, -1.0, np.where(raw - y > epsilon, 1.0, 0.0))
-    return np.where(excess > 0.0, excess, 0.0), slope
+    return np.where(excess <= 0.0, 0.0, excess), slope
 
 
 @register_loss("epsilon_insensitive")
@@ -61,7 +61,7 @@ def _squared_epsilon_insensitive(y, raw, theta):
     t = np.float64(y)
     r = np.float64(raw)
     excess = abs(t - r) - epsilon
-    value = excess * excess if excess > 0.0 else 0.0
+    value = 0.0 if excess <= 0.0 else excess * excess  # NaN stays NaN
     z = t - r
     if z > epsilon:
         return value, -2.0 * (z - epsilon)
@@ -75,7 +75,7 @@ def _squared_epsilon_insensitive_numpy(y, raw, theta):
     excess = np.abs(y - raw) - epsilon
     z = y - raw
     slope = np.where(z > epsilon, -2.0 * (z - epsilon), np.where(z < -epsilon, 2.0 * (-z - epsilon), 0.0))
-    return np.where(excess > 0.0, excess * excess, 0.0), slope
+    return np.where(excess <= 0.0, 0.0, excess * excess), slope
 
 
 @register_loss("squared_epsilon_insensitive")

@@ -61,6 +61,7 @@ class BinaryCrossEntropy(PointwiseLoss):
     target = "probability"
     raw = "logit"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfBinomialLoss")
+    bench_quick = True
     _kernels = pointwise_kernels(
         "binary_cross_entropy",
         _binary_cross_entropy,

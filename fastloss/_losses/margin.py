@@ -20,16 +20,16 @@ def _hinge(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * np.float64(y) - 1.0
     z = np.float64(raw) * s
-    if z <= threshold:
-        return threshold - z, -s
-    return 0.0, 0.0
+    if z > threshold:
+        return 0.0, 0.0
+    return threshold - z, -s  # also for a NaN z: NaN stays NaN, the caller reports it
 
 
 def _hinge_numpy(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * y - 1.0
     z = raw * s
-    inside = z <= threshold
+    inside = ~(z > threshold)  # NaN included
     return np.where(inside, threshold - z, 0.0), np.where(inside, -s, 0.0)
 
 
@@ -60,16 +60,16 @@ def _squared_hinge(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * np.float64(y) - 1.0
     z = threshold - np.float64(raw) * s
-    if z > 0.0:
-        return z * z, -2.0 * s * z
-    return 0.0, 0.0
+    if z <= 0.0:
+        return 0.0, 0.0
+    return z * z, -2.0 * s * z  # also for a NaN z: NaN stays NaN, the caller reports it
 
 
 def _squared_hinge_numpy(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * y - 1.0
     z = threshold - raw * s
-    inside = z > 0.0
+    inside = ~(z <= 0.0)  # NaN included
     return np.where(inside, z * z, 0.0), np.where(inside, -2.0 * s * z, 0.0)
 
 

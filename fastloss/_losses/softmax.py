@@ -391,6 +391,7 @@ class CrossEntropy(FusedLoss):
     target = "class_index"
     raw = "logit"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfMultinomialLoss", n_classes=True)
+    bench_quick = True
     _kernels = SimpleNamespace(
         loss_sum=Kernel(_loss_sum_numba, _loss_sum_numpy),
         loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),

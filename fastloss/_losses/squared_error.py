@@ -36,6 +36,7 @@ class MeanSquaredError(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfSquaredError", scale=2.0)
+    bench_quick = True
     _kernels = pointwise_kernels("squared_error", _squared_error, _squared_error_numpy, target=target)
 
 
