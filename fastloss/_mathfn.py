@@ -159,6 +159,14 @@ def weight(w, i):
 
 
 @jit(helper=True, fastmath=None)
+def store(out, i, value):
+    """``out[i] = value`` (cast to out's dtype); nothing when ``out`` is None
+    (pruned at compile time, and LLVM then drops the value's arithmetic)."""
+    if out is not None:
+        out[i] = value
+
+
+@jit(helper=True, fastmath=None)
 def log_pos(x):
     """Natural log of a positive, finite, normal float64 ``x`` (< 1.5 ulp)."""
     ix = np.float64(x).view(np.int64)

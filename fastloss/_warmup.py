@@ -160,6 +160,10 @@ def _run_group(group, dtype_name):
             if not (shared and group == "losses-unshared"):
                 loss.loss(target, raw, sample_weight=w)
             loss.loss_gradient(target, raw, sample_weight=w)
+            # The per-sample outputs kernel: reduction="none" and gradient_hessian.
+            loss.loss(target, raw, sample_weight=w, reduction="none")
+            loss.loss_gradient(target, raw, sample_weight=w, reduction="none")
+            loss.gradient_hessian(target, raw, sample_weight=w)
 
 
 def _estimator_losses(estimator_cls):

@@ -17,12 +17,15 @@ from ._spec import TARGETS, ByParam
 
 
 class FusedLoss:
-    """Base class: a weighted mean loss and its gradient, computed in one pass.
+    """Base class: a weighted loss, its gradient and hessian, computed in one pass.
 
     Subclasses set ``_kernels``, a namespace with the kernel pairs
-    ``loss_sum(size, y, raw, w) -> (sum, weight_sum, weight_min)`` and
-    ``loss_gradient(size, y, raw, w, scale, grad) -> sum``, and may override
-    :meth:`_check_targets` and :meth:`_check_target_values`.
+    ``loss_sum(size, y, raw, w) -> (sum, weight_sum, weight_min)``,
+    ``loss_gradient(size, y, raw, w, scale, grad) -> sum`` and
+    ``outputs(size, y, raw, w, scale, values, grad, hess) -> sum`` (writes
+    ``w * loss_i``, ``scale * w * dloss_i``, ``scale * w * d2loss_i`` into
+    those of ``values``, ``grad``, ``hess`` that are not None), and may
+    override :meth:`_check_targets` and :meth:`_check_target_values`.
     """
 
     name = "loss"
@@ -35,6 +38,13 @@ class FusedLoss:
     target = "real"
     raw = "identity"
     reference = None
+    #: What ``gradient_hessian`` returns as the hessian: ``"exact"`` (the
+    #: second derivative; at a kink, the value of one side, documented per
+    #: loss), ``"ones"`` (scikit-learn's convention for losses whose second
+    #: derivative is 0 almost everywhere, so that Newton-type solvers get a
+    #: positive hessian) or ``"central_difference"`` (of the gradient, for
+    #: pointwise losses built without a hessian helper).
+    hessian_kind = "exact"
     #: Extra trailing arguments of this loss's kernels (its parameter tuple).
     _kernel_args: tuple = ()
     #: Whether ``fastloss bench --quick`` times this loss (``--full`` times every loss).
@@ -176,29 +186,62 @@ class FusedLoss:
             self._check_target_values(y, raw)
         return float(total)
 
-    def _gradient_out(self, raw, gradient_out):
-        if gradient_out is None:
+    def _out(self, raw, out, name="gradient_out"):
+        """A caller's output buffer ``name``, checked; a new array when None."""
+        if out is None:
             return np.empty_like(raw)
-        if not isinstance(gradient_out, np.ndarray):
-            raise TypeError(
-                f"gradient_out must be a numpy array, got {type(gradient_out).__name__}."
-            )
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"{name} must be a numpy array, got {type(out).__name__}.")
         if (
-            gradient_out.shape != raw.shape
-            or gradient_out.dtype != raw.dtype
-            or not gradient_out.flags.c_contiguous
-            or not gradient_out.flags.writeable
+            out.shape != raw.shape
+            or out.dtype != raw.dtype
+            or not out.flags.c_contiguous
+            or not out.flags.writeable
         ):
             raise ValueError(
-                "gradient_out must be a writeable C-contiguous array of shape "
-                f"{raw.shape} and dtype {raw.dtype}; got shape {gradient_out.shape}, "
-                f"dtype {gradient_out.dtype}."
+                f"{name} must be a writeable C-contiguous array of shape "
+                f"{raw.shape} and dtype {raw.dtype}; got shape {out.shape}, "
+                f"dtype {out.dtype}."
             )
-        return gradient_out
+        return out
+
+    def _gradient_out(self, raw, gradient_out):
+        return self._out(raw, gradient_out, "gradient_out")
+
+    def _weight_sum(self, w, n, reduction):
+        """sum(w) (n without weights), after checking the weights' values.
+
+        All-zero weights are an error for ``"mean"`` only: a weighted sum of
+        nothing is 0.
+        """
+        if w is None:
+            return float(n)
+        wsum, wmin = weight_stats(w.shape[0], w)
+        check_weight_stats(w, wsum if reduction == "mean" or wsum != 0 else 1.0, wmin)
+        return wsum
+
+    def _outputs(self, y, raw, w, scale, values, grad, hess):
+        """Run the ``outputs`` kernel; returns the weighted loss sum (checked).
+
+        ``grad``/``hess`` buffers sharing memory with an input are filled
+        through temporaries, copied in after the pass and its checks.
+        """
+        inputs = (y, raw, w)
+        gwork = np.empty_like(raw) if grad is not None and _overlaps(grad, inputs) else grad
+        hwork = np.empty_like(raw) if hess is not None and _overlaps(hess, inputs) else hess
+        total = self._kernels.outputs(
+            raw.size, y, raw, w, scale, values, gwork, hwork, *self._kernel_args
+        )
+        value = self._finish(total, y, raw, w)
+        if gwork is not grad:
+            grad[...] = gwork
+        if hwork is not hess:
+            hess[...] = hwork
+        return value
 
     # -- public API -------------------------------------------------------------
-    def loss(self, y_true, raw_prediction, sample_weight=None) -> float:
-        """Weighted mean loss.
+    def loss(self, y_true, raw_prediction, sample_weight=None, *, reduction="mean"):
+        """Weighted loss: mean, sum, or per sample.
 
         Parameters
         ----------
@@ -208,26 +251,42 @@ class FusedLoss:
             Raw model output (for classification losses: logits).
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights.
+        reduction : {"mean", "sum", "none"}, default="mean"
+            ``"mean"``: ``sum(w * loss_i) / sum(w)``; ``"sum"``:
+            ``sum(w * loss_i)``; ``"none"``: the array ``w * loss_i``, as
+            scikit-learn's ``_loss`` objects return it.
 
         Returns
         -------
-        float
-            ``sum(w * loss_i) / sum(w)``, accumulated in float64.
+        float, or ndarray of shape (n_samples,) for ``reduction="none"``
+            Sums are accumulated in float64; the per-sample array has
+            ``raw_prediction``'s dtype.
         """
+        _check_reduction(reduction)
         y, raw, w = self._prepare(y_true, raw_prediction, sample_weight)
+        if reduction == "none":
+            self._weight_sum(w, raw.shape[0], reduction)
+            values = np.empty(raw.shape[0], dtype=raw.dtype)
+            self._outputs(y, raw, w, 1.0, values, None, None)
+            return values
         total, wsum, wmin = self._loss_sum(y, raw, w)
-        check_weight_stats(w, wsum, wmin)
-        return self._finish(total, y, raw, w) / wsum
+        check_weight_stats(w, wsum if reduction == "mean" or wsum != 0 else 1.0, wmin)
+        value = self._finish(total, y, raw, w)
+        return value / wsum if reduction == "mean" else value
 
-    def loss_gradient(self, y_true, raw_prediction, sample_weight=None, gradient_out=None):
-        """Weighted mean loss and its gradient with respect to ``raw_prediction``.
+    def loss_gradient(
+        self, y_true, raw_prediction, sample_weight=None, gradient_out=None, *, reduction="mean"
+    ):
+        """Weighted loss and its gradient with respect to ``raw_prediction``.
 
         Both come from a single pass over the inputs.
 
         Parameters
         ----------
-        y_true, raw_prediction, sample_weight
-            As in :meth:`loss`.
+        y_true, raw_prediction, sample_weight, reduction
+            As in :meth:`loss`.  The gradient is that of the reduced loss:
+            ``w * dloss_i / sum(w)`` for ``"mean"``, ``w * dloss_i`` for
+            ``"sum"`` and ``"none"`` (scikit-learn's ``loss_gradient``).
         gradient_out : ndarray, default=None
             Array to write the gradient into (same shape and dtype as
             ``raw_prediction``, C-contiguous).  It may share memory with
@@ -237,33 +296,105 @@ class FusedLoss:
 
         Returns
         -------
-        loss : float
+        loss : float, or ndarray of shape (n_samples,) for ``reduction="none"``
         gradient : ndarray
             Same shape and dtype as ``raw_prediction`` (float32 stays float32).
         """
+        _check_reduction(reduction)
         y, raw, w = self._prepare(y_true, raw_prediction, sample_weight)
-        if w is None:
-            wsum = float(raw.shape[0])
-        else:  # the gradient's scale 1/sum(w) is needed before the fused pass
-            wsum, wmin = weight_stats(w.shape[0], w)
-            check_weight_stats(w, wsum, wmin)
+        # The gradient's scale 1/sum(w) is needed before the fused pass.
+        wsum = self._weight_sum(w, raw.shape[0], reduction)
         grad = self._gradient_out(raw, gradient_out)
+        if reduction == "none":
+            values = np.empty(raw.shape[0], dtype=raw.dtype)
+            self._outputs(y, raw, w, 1.0, values, grad, None)
+            return values, grad
+        scale = 1.0 / wsum if reduction == "mean" else 1.0
         # A gradient_out sharing memory with an input (exactly or in part) is
         # written only after the pass and its checks: during the pass it would
         # overwrite values still to be read, and the slow path of _finish must
         # see the inputs as given.
         work = np.empty_like(raw) if _overlaps(grad, (y, raw, w)) else grad
         total = self._kernels.loss_gradient(
-            raw.size, y, raw, w, 1.0 / wsum, work, *self._kernel_args
+            raw.size, y, raw, w, scale, work, *self._kernel_args
         )
-        value = self._finish(total, y, raw, w) / wsum
+        value = self._finish(total, y, raw, w)
         if work is not grad:
             grad[...] = work
-        return value, grad
+        return (value / wsum if reduction == "mean" else value), grad
 
-    def gradient(self, y_true, raw_prediction, sample_weight=None, gradient_out=None):
-        """Gradient of :meth:`loss` with respect to ``raw_prediction``."""
-        return self.loss_gradient(y_true, raw_prediction, sample_weight, gradient_out)[1]
+    def gradient(
+        self, y_true, raw_prediction, sample_weight=None, gradient_out=None, *, reduction="mean"
+    ):
+        """Gradient of :meth:`loss` with respect to ``raw_prediction``.
+
+        ``reduction="sum"`` and ``"none"`` give the same array, ``w * dloss_i``.
+        """
+        _check_reduction(reduction)
+        if reduction == "none":
+            reduction = "sum"  # the same gradient, without the per-sample losses
+        return self.loss_gradient(
+            y_true, raw_prediction, sample_weight, gradient_out, reduction=reduction
+        )[1]
+
+    def gradient_hessian(
+        self,
+        y_true,
+        raw_prediction,
+        sample_weight=None,
+        gradient_out=None,
+        hessian_out=None,
+        *,
+        reduction="mean",
+    ):
+        """Gradient and (diagonal) hessian of the loss with respect to ``raw_prediction``.
+
+        One pass over the inputs.  With ``reduction="none"`` (or ``"sum"``,
+        the same arrays) they are ``w * dloss_i`` and ``w * d2loss_i``, what
+        scikit-learn's ``gradient_hessian`` returns; with ``"mean"`` both are
+        divided by ``sum(w)``.  For (n, k) raw predictions the hessian is the
+        diagonal ``d2loss_i / draw_ij**2``, of shape (n, k).  Each loss class
+        documents its hessian where the second derivative does not exist
+        (kinks) or is not what is returned (``hessian_kind``).
+
+        Parameters
+        ----------
+        y_true, raw_prediction, sample_weight, reduction
+            As in :meth:`loss`.
+        gradient_out, hessian_out : ndarray, default=None
+            Arrays to write into (each of ``raw_prediction``'s shape and
+            dtype, C-contiguous, writeable).  Either may share memory with
+            the inputs (then filled through a temporary, as in
+            :meth:`loss_gradient`); they must not share memory with each
+            other.
+
+        Returns
+        -------
+        gradient, hessian : ndarray
+            Same shape and dtype as ``raw_prediction``.
+        """
+        _check_reduction(reduction)
+        y, raw, w = self._prepare(y_true, raw_prediction, sample_weight)
+        wsum = self._weight_sum(w, raw.shape[0], reduction)
+        grad = self._out(raw, gradient_out, "gradient_out")
+        hess = self._out(raw, hessian_out, "hessian_out")
+        if np.may_share_memory(grad, hess):
+            raise ValueError("hessian_out must not share memory with gradient_out.")
+        scale = 1.0 / wsum if reduction == "mean" else 1.0
+        self._outputs(y, raw, w, scale, None, grad, hess)
+        return grad, hess
+
+
+#: The values ``reduction=`` takes.
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if not (isinstance(reduction, str) and reduction in REDUCTIONS):
+        raise ValueError(
+            f"reduction must be one of {', '.join(repr(r) for r in REDUCTIONS)}; "
+            f"got {reduction!r}."
+        )
 
 
 def _overlaps(out, arrays):
@@ -279,7 +410,18 @@ class PointwiseLoss(FusedLoss):
     """A loss with one raw value per sample, built from an elementwise kernel pair.
 
     Its kernels take the parameter tuple ``theta`` (see ``_pointwise``) last.
+    A subclass whose kernels have no hessian helper gets ``hessian_kind =
+    "central_difference"`` unless it declares otherwise.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        kernels = cls.__dict__.get("_kernels")
+        if (
+            "hessian_kind" not in cls.__dict__
+            and getattr(kernels, "hessian", None) == "central_difference"
+        ):
+            cls.hessian_kind = "central_difference"
 
     def _setup(self, values):
         _, _, low, strict = TARGETS[self.target_kind]

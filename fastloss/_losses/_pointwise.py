@@ -21,6 +21,23 @@ A loss whose elementwise work is compute-bound (logs, exponentials) may also
 supply ``elem32``, the same in float32 arithmetic: unweighted float32 inputs
 then run 8 lanes to a vector instead of 4, summed in float32 over runs of
 SUB elements and in float64 beyond (so the sum stays accurate at any size).
+
+Second derivatives.  A loss may supply ``hess(y, raw, theta) -> d2loss/draw2``
+(and its NumPy twin ``hess_numpy``) for ``gradient_hessian``.  A loss that
+supplies only its (loss, gradient) helpers gets a hessian all the same: the
+central difference ``(g(raw + h) - g(raw - h)) / (2 h)`` of its gradient
+helper, with ``h = FD_STEP * max(1, |raw|)`` (FD_STEP = 2**-17, about the
+cube root of the float64 epsilon, where truncation and rounding errors
+balance: the error is about 1e-10 of ``|gradient| / max(1, |raw|)`` for a
+smooth loss), computed in the kernel, in float64.
+Next to a kink of the gradient (within ``h``) that difference is a blend of
+the two sides.
+
+The ``outputs`` kernel serves ``reduction="none"`` and ``gradient_hessian``:
+it writes, in one pass, any of the per-sample weighted losses, gradients and
+hessians (an output passed as ``None`` is not computed: Numba prunes it at
+compile time, so each combination is its own specialisation) and returns the
+weighted loss sum, whose NaN reveals invalid inputs.
 """
 
 from types import SimpleNamespace
@@ -28,12 +45,27 @@ from types import SimpleNamespace
 import numpy as np
 
 from .._jit import Rows, jit
-from .._mathfn import BLOCK, accumulate, block_of, n_blocks, smallest, total, weight, weight_totals
+from .._mathfn import (
+    BLOCK,
+    accumulate,
+    block_of,
+    n_blocks,
+    smallest,
+    store,
+    total,
+    weight,
+    weight_totals,
+)
 from .._registry import Kernel
 from ._spec import SLOT_TARGET_LOW, SLOT_TARGET_STRICT, ByParam
 
 #: Elements summed in float32 before the partial sum joins the float64 total.
 SUB = 256
+
+#: Relative step of the central-difference hessian of losses without a hessian
+#: helper (2**-17, close to the cube root of the float64 epsilon; a power of two,
+#: so that ``h * max(1, |raw|)`` is exact).
+FD_STEP = 2.0**-17
 
 
 @jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), template=True)
@@ -138,6 +170,49 @@ def _loss_gradient(y, raw, w, scale, grad, theta):
     return total(sums)
 
 
+@jit(rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"), template=True)
+def _outputs(y, raw, w, scale, values, grad, hess, theta):
+    """Weighted loss sum; writes the outputs that are not None.
+
+    ``values[i] = w[i] * loss_i``, ``grad[i] = scale * w[i] * dloss/draw[i]``,
+    ``hess[i] = scale * w[i] * d2loss/draw2[i]`` (in the outputs' dtype; the
+    arithmetic is float64).
+    """
+    n = raw.shape[0]
+    nb = n_blocks(n)
+    sums = np.zeros(nb)
+    for b in range(nb):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, n)
+        wb = block_of(w, lo, hi)
+        vb = block_of(values, lo, hi)
+        gb = block_of(grad, lo, hi)
+        hb = block_of(hess, lo, hi)
+        yb = y[lo:hi]
+        rb = raw[lo:hi]
+        acc = 0.0
+        for j in range(rb.shape[0]):
+            wi = weight(wb, j)
+            t = yb[j]
+            r = np.float64(rb[j])
+            value, slope = elem(t, r, theta)
+            value = value if valid(t, theta) else np.nan
+            acc += wi * value
+            store(vb, j, wi * value)
+            store(gb, j, scale * wi * slope)
+            if HAS_HESS:
+                curv = elem_hess(t, r, theta)
+            else:
+                # Central difference of the gradient helper (see the module docstring).
+                h = FD_STEP * max(1.0, abs(r))
+                up = r + h
+                down = r - h
+                curv = (elem(t, up, theta)[1] - elem(t, down, theta)[1]) / (up - down)
+            store(hb, j, scale * wi * curv)
+        sums[b] = acc
+    return total(sums)
+
+
 def _metric_sums_numpy(elem_numpy, valid_numpy):
     def metric_sums(y, p, w, theta):
         y64 = y.astype(np.float64, copy=False)
@@ -164,7 +239,42 @@ def _loss_gradient_numpy(elem_numpy, valid_numpy):
     return loss_gradient
 
 
+def _central_difference_numpy(elem_numpy):
+    def hess_numpy(y, raw, theta):
+        h = FD_STEP * np.maximum(1.0, np.abs(raw))
+        up = raw + h
+        down = raw - h
+        return (elem_numpy(y, up, theta)[1] - elem_numpy(y, down, theta)[1]) / (up - down)
+
+    return hess_numpy
+
+
+def _outputs_numpy(elem_numpy, valid_numpy, hess_numpy):
+    def outputs(y, raw, w, scale, values, grad, hess, theta):
+        y64 = y.astype(np.float64, copy=False)
+        raw64 = raw.astype(np.float64, copy=False)
+        losses, slopes = elem_numpy(y64, raw64, theta)
+        losses = np.where(valid_numpy(y64, theta), losses, np.nan)
+        wv = 1.0 if w is None else w
+        losses = losses * wv
+        if values is not None:
+            values[...] = losses
+        if grad is not None:
+            grad[...] = (scale * wv) * slopes
+        if hess is not None:
+            hess[...] = (scale * wv) * hess_numpy(y64, raw64, theta)
+        return float(losses.sum())
+
+    return outputs
+
+
 _NAN32 = np.float32(np.nan)
+
+
+@jit(helper=True, fastmath=None)
+def _no_hessian(y, raw, theta):
+    """Placeholder bound when a loss has no hessian helper (never called)."""
+    return 0.0
 
 
 @jit(helper=True, fastmath=None)
@@ -227,15 +337,32 @@ def theta_of(values=(), target_low=None, target_strict=False):
 NO_PARAMS = theta_of()
 
 
-def pointwise_kernels(name: str, elem, elem_numpy, elem32=None, target="real") -> SimpleNamespace:
+class PointwiseKernels(SimpleNamespace):
+    """The kernel pairs of a pointwise loss (its attributes are the :class:`Kernel` s).
+
+    ``hessian`` (a slot, not among the kernels) says where ``gradient_hessian``'s
+    second derivative comes from: ``"helper"`` (the loss's own) or
+    ``"central_difference"`` (of its gradient helper).
+    """
+
+    __slots__ = ("hessian",)
+
+
+def pointwise_kernels(
+    name: str, elem, elem_numpy, elem32=None, target="real", hess=None, hess_numpy=None
+) -> PointwiseKernels:
     """Kernels of a pointwise loss from its elementwise pair (and float32 twin).
 
     ``target`` is the loss's declared target kind (a key of
     :data:`~fastloss._losses._spec.TARGETS`, or a
     :class:`~fastloss._losses._spec.ByParam` rule, checked at call time from
-    ``theta``).  Returns a namespace with
+    ``theta``).  ``hess(y, raw, theta) -> d2loss/draw2`` and its NumPy twin
+    ``hess_numpy`` are optional (both or neither): without them the hessian
+    is the central difference of ``elem``'s gradient (see the module
+    docstring).  Returns a namespace with
     ``metric_sums(size, y, p, w, theta) -> (sums, wsum, wmin)`` over (n, k)
-    arrays and ``loss_gradient(size, y, raw, w, scale, grad, theta) -> sum``
+    arrays, ``loss_gradient(size, y, raw, w, scale, grad, theta) -> sum`` and
+    ``outputs(size, y, raw, w, scale, values, grad, hess, theta) -> sum``
     over 1-D arrays.
     """
     if isinstance(target, ByParam):
@@ -244,17 +371,33 @@ def pointwise_kernels(name: str, elem, elem_numpy, elem32=None, target="real") -
         valid, valid_numpy = _VALID[target]
     else:
         raise ValueError(f"pointwise losses take targets among {sorted(_VALID)}, not {target!r}")
+    if (hess is None) != (hess_numpy is None):
+        raise ValueError("pointwise_kernels takes hess and hess_numpy together (or neither)")
     bound = {
         "elem": elem,
         "elem32": elem if elem32 is None else elem32,
         "HAS_F32": elem32 is not None,
         "valid": valid,
     }
-    return SimpleNamespace(
+    bound_outputs = {
+        "elem": elem,
+        "valid": valid,
+        "elem_hess": _no_hessian if hess is None else hess,
+        "HAS_HESS": hess is not None,
+    }
+    if hess_numpy is None:
+        hess_numpy = _central_difference_numpy(elem_numpy)
+    kernels = PointwiseKernels(
         metric_sums=Kernel(
             _metric_sums.specialise(name, **bound), _metric_sums_numpy(elem_numpy, valid_numpy)
         ),
         loss_gradient=Kernel(
             _loss_gradient.specialise(name, **bound), _loss_gradient_numpy(elem_numpy, valid_numpy)
         ),
+        outputs=Kernel(
+            _outputs.specialise(name, **bound_outputs),
+            _outputs_numpy(elem_numpy, valid_numpy, hess_numpy),
+        ),
     )
+    kernels.hessian = "central_difference" if hess is None else "helper"
+    return kernels

@@ -173,23 +173,30 @@ class Reference:
         ``"sgd"``: ``module.name(*args)`` is a ``_sgd_fast`` loss,
         ``py_loss(raw, y)`` / ``py_dloss(raw, y)``, with y mapped from {0, 1}
         to {-1, +1} when ``signed_labels``; ``"formula"``: NumPy expressions
-        of ``y`` and ``raw`` (``loss``, ``gradient``).
+        of ``y`` and ``raw`` (``loss``, ``gradient``, and ``hessian``, the
+        second derivative, when declared).
     params
         For "sklearn_loss": {reference keyword: our parameter name};
         for "sgd": our parameter names, in positional order.
     scale
-        Our per-sample value is ``scale`` times the reference's (and so is
-        the gradient).
+        Our per-sample value is ``scale`` times the reference's (and so are
+        the gradient and the hessian).
+
+    The hessian a loss's ``gradient_hessian`` returns equals, per sample,
+    scikit-learn's ``gradient_hessian`` for "sklearn_loss" references; the
+    declared ``hessian`` formula for "formula" ones; otherwise (``_sgd_fast``
+    losses have no hessian) the derivative of the reference's gradient, away
+    from its kinks.
     """
 
     def __init__(self, kind, module="", name="", params=None, *, scale=1.0,
-                 signed_labels=False, loss="", gradient="", n_classes=False):  # fmt: skip
+                 signed_labels=False, loss="", gradient="", hessian="", n_classes=False):  # fmt: skip
         if kind not in ("sklearn_loss", "sgd", "formula"):
             raise ValueError(f"unknown reference kind {kind!r}")
         self.kind, self.module, self.name = kind, module, name
         self.params = params if params is not None else ({} if kind == "sklearn_loss" else ())
         self.scale, self.signed_labels = float(scale), signed_labels
-        self.loss, self.gradient, self.n_classes = loss, gradient, n_classes
+        self.loss, self.gradient, self.hessian, self.n_classes = loss, gradient, hessian, n_classes
 
     def __str__(self):
         if self.kind == "formula":

@@ -21,12 +21,24 @@ def _absolute_error_numpy(y, raw, theta):
     return np.abs(d), np.sign(d)
 
 
+@jit(helper=True)
+def _one(y, raw, theta):
+    return 1.0
+
+
+def _one_numpy(y, raw, theta):
+    return np.ones(np.shape(raw))
+
+
 @register_loss("absolute_error")
 class MeanAbsoluteError(PointwiseLoss):
     """Mean absolute error ``sum(w * |raw - y|) / sum(w)``, fused with its gradient.
 
     The gradient is the subgradient ``w * sign(raw - y) / sum(w)`` (0 where
-    ``raw == y``).
+    ``raw == y``).  The hessian of ``gradient_hessian`` is ``w`` (``w /
+    sum(w)`` for the mean), scikit-learn's ``AbsoluteError`` convention: the
+    second derivative is 0 wherever it exists, and Newton-type solvers need a
+    positive one (``hessian_kind = "ones"``).
 
     Examples
     --------
@@ -38,9 +50,11 @@ class MeanAbsoluteError(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "AbsoluteError")
+    hessian_kind = "ones"
     _kernels = pointwise_kernels(
-        "absolute_error", _absolute_error, _absolute_error_numpy, target=target
-    )
+        "absolute_error", _absolute_error, _absolute_error_numpy, target=target,
+        hess=_one, hess_numpy=_one_numpy,
+    )  # fmt: skip
 
 
 KERNELS = MeanAbsoluteError._kernels

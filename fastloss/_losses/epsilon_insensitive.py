@@ -5,6 +5,7 @@ import numpy as np
 from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
+from .margin import _zero, _zero_numpy
 from ._pointwise import pointwise_kernels
 from ._spec import Interval, Param, Reference
 
@@ -17,7 +18,7 @@ def _epsilon_insensitive(y, raw, theta):
     t = np.float64(y)
     r = np.float64(raw)
     excess = abs(t - r) - epsilon
-    value = 0.0 if excess <= 0.0 else excess  # NaN stays NaN: the caller reports it
+    value = excess if excess > 0.0 else 0.0 * excess  # NaN stays NaN
     if t - r > epsilon:
         return value, -1.0
     if r - t > epsilon:
@@ -29,15 +30,17 @@ def _epsilon_insensitive_numpy(y, raw, theta):
     epsilon = theta[0]
     excess = np.abs(y - raw) - epsilon
     slope = np.where(y - raw > epsilon, -1.0, np.where(raw - y > epsilon, 1.0, 0.0))
-    return np.where(excess <= 0.0, 0.0, excess), slope
+    return np.where(excess > 0.0, excess, 0.0 * excess), slope
 
 
 @register_loss("epsilon_insensitive")
 class EpsilonInsensitive(PointwiseLoss):
     """Epsilon-insensitive loss ``max(0, |y - raw| - epsilon)``.
 
-    The (sub)gradient is ``sign(raw - y)`` outside the tube, 0 inside.  Equals
-    scikit-learn's ``_sgd_fast.EpsilonInsensitive(epsilon)``.
+    The (sub)gradient is ``sign(raw - y)`` outside the tube, 0 inside; the
+    hessian 0 (the second derivative on either side of the kinks;
+    scikit-learn's SGD losses have none).  Equals scikit-learn's
+    ``_sgd_fast.EpsilonInsensitive(epsilon)``.
 
     Examples
     --------
@@ -51,8 +54,9 @@ class EpsilonInsensitive(PointwiseLoss):
     raw = "identity"
     reference = Reference("sgd", _SGD, "EpsilonInsensitive", ("epsilon",))
     _kernels = pointwise_kernels(
-        "epsilon_insensitive", _epsilon_insensitive, _epsilon_insensitive_numpy, target=target
-    )
+        "epsilon_insensitive", _epsilon_insensitive, _epsilon_insensitive_numpy, target=target,
+        hess=_zero, hess_numpy=_zero_numpy,
+    )  # fmt: skip
 
 
 @jit(helper=True, fastmath=None)
@@ -61,7 +65,7 @@ def _squared_epsilon_insensitive(y, raw, theta):
     t = np.float64(y)
     r = np.float64(raw)
     excess = abs(t - r) - epsilon
-    value = 0.0 if excess <= 0.0 else excess * excess  # NaN stays NaN
+    value = excess * excess if excess > 0.0 else 0.0 * excess  # NaN stays NaN
     z = t - r
     if z > epsilon:
         return value, -2.0 * (z - epsilon)
@@ -70,17 +74,29 @@ def _squared_epsilon_insensitive(y, raw, theta):
     return value, 0.0
 
 
+@jit(helper=True, fastmath=None)
+def _squared_epsilon_insensitive_hess(y, raw, theta):
+    return 2.0 if abs(np.float64(y) - np.float64(raw)) > theta[0] else 0.0
+
+
+def _squared_epsilon_insensitive_hess_numpy(y, raw, theta):
+    return np.where(np.abs(y - raw) > theta[0], 2.0, 0.0)
+
+
 def _squared_epsilon_insensitive_numpy(y, raw, theta):
     epsilon = theta[0]
     excess = np.abs(y - raw) - epsilon
     z = y - raw
     slope = np.where(z > epsilon, -2.0 * (z - epsilon), np.where(z < -epsilon, 2.0 * (-z - epsilon), 0.0))
-    return np.where(excess <= 0.0, 0.0, excess * excess), slope
+    return np.where(excess > 0.0, excess * excess, 0.0 * excess), slope
 
 
 @register_loss("squared_epsilon_insensitive")
 class SquaredEpsilonInsensitive(PointwiseLoss):
     """Squared epsilon-insensitive loss ``max(0, |y - raw| - epsilon)**2``.
+
+    The hessian is 2 outside the tube (``|y - raw| > epsilon``), 0 inside and
+    on its edges.
 
     Equals scikit-learn's ``_sgd_fast.SquaredEpsilonInsensitive(epsilon)``.
 
@@ -100,4 +116,6 @@ class SquaredEpsilonInsensitive(PointwiseLoss):
         _squared_epsilon_insensitive,
         _squared_epsilon_insensitive_numpy,
         target=target,
+        hess=_squared_epsilon_insensitive_hess,
+        hess_numpy=_squared_epsilon_insensitive_hess_numpy,
     )

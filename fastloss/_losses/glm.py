@@ -27,12 +27,21 @@ def _half_poisson_numpy(y, raw, theta):
     return e - y * raw, e - y
 
 
+@jit(helper=True, fastmath=None)
+def _half_poisson_hess(y, raw, theta):
+    return np.exp(np.float64(raw))
+
+
+def _half_poisson_hess_numpy(y, raw, theta):
+    return np.exp(raw)
+
+
 @register_loss("poisson")
 class HalfPoisson(PointwiseLoss):
     """Half Poisson deviance with log link, constant terms dropped: ``exp(raw) - y * raw``.
 
-    The gradient is ``exp(raw) - y``.  Targets ``y >= 0``.  Equals
-    scikit-learn's ``HalfPoissonLoss()`` per sample.
+    The gradient is ``exp(raw) - y``, the hessian ``exp(raw)``.  Targets
+    ``y >= 0``.  Equals scikit-learn's ``HalfPoissonLoss()`` per sample.
 
     Examples
     --------
@@ -44,7 +53,10 @@ class HalfPoisson(PointwiseLoss):
     target = "nonnegative"
     raw = "log"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfPoissonLoss")
-    _kernels = pointwise_kernels("half_poisson", _half_poisson, _half_poisson_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "half_poisson", _half_poisson, _half_poisson_numpy, target=target,
+        hess=_half_poisson_hess, hess_numpy=_half_poisson_hess_numpy,
+    )  # fmt: skip
 
 
 @jit(helper=True, fastmath=None)
@@ -60,12 +72,21 @@ def _half_gamma_numpy(y, raw, theta):
     return raw + y * e, 1.0 - y * e
 
 
+@jit(helper=True, fastmath=None)
+def _half_gamma_hess(y, raw, theta):
+    return np.float64(y) * np.exp(-np.float64(raw))
+
+
+def _half_gamma_hess_numpy(y, raw, theta):
+    return y * np.exp(-raw)
+
+
 @register_loss("gamma")
 class HalfGamma(PointwiseLoss):
     """Half Gamma deviance with log link, constant terms dropped: ``raw + y * exp(-raw)``.
 
-    The gradient is ``1 - y * exp(-raw)``.  Targets ``y > 0``.  Equals
-    scikit-learn's ``HalfGammaLoss()`` per sample.
+    The gradient is ``1 - y * exp(-raw)``, the hessian ``y * exp(-raw)``.
+    Targets ``y > 0``.  Equals scikit-learn's ``HalfGammaLoss()`` per sample.
 
     Examples
     --------
@@ -77,7 +98,10 @@ class HalfGamma(PointwiseLoss):
     target = "positive"
     raw = "log"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfGammaLoss")
-    _kernels = pointwise_kernels("half_gamma", _half_gamma, _half_gamma_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "half_gamma", _half_gamma, _half_gamma_numpy, target=target,
+        hess=_half_gamma_hess, hess_numpy=_half_gamma_hess_numpy,
+    )  # fmt: skip
 
 
 @jit(helper=True, fastmath=None)
@@ -100,6 +124,38 @@ def _half_tweedie(y, raw, theta):
     return e2 / (2.0 - p) - t * e1 / (1.0 - p), e2 - t * e1
 
 
+@jit(helper=True, fastmath=None)
+def _half_tweedie_hess(y, raw, theta):
+    p = theta[0]
+    t = np.float64(y)
+    r = np.float64(raw)
+    # scikit-learn's cgrad_hess_half_tweedie, branch for branch.
+    if p == 0.0:
+        e = np.exp(r)
+        return e * (2.0 * e - t)
+    if p == 1.0:
+        return np.exp(r)
+    if p == 2.0:
+        return t * np.exp(-r)
+    e1 = np.exp((1.0 - p) * r)
+    e2 = np.exp((2.0 - p) * r)
+    return (2.0 - p) * e2 - (1.0 - p) * t * e1
+
+
+def _half_tweedie_hess_numpy(y, raw, theta):
+    p = theta[0]
+    if p == 0.0:
+        e = np.exp(raw)
+        return e * (2.0 * e - y)
+    if p == 1.0:
+        return np.exp(raw)
+    if p == 2.0:
+        return y * np.exp(-raw)
+    e1 = np.exp((1.0 - p) * raw)
+    e2 = np.exp((2.0 - p) * raw)
+    return (2.0 - p) * e2 - (1.0 - p) * y * e1
+
+
 def _half_tweedie_numpy(y, raw, theta):
     p = theta[0]
     if p == 0.0:
@@ -119,7 +175,8 @@ class HalfTweedie(PointwiseLoss):
     """Half Tweedie deviance with log link, constant terms dropped.
 
     For ``power`` p (not 0, 1, 2): ``exp((2-p) raw) / (2-p) - y exp((1-p) raw) / (1-p)``,
-    gradient ``exp((2-p) raw) - y exp((1-p) raw)``; p = 0, 1, 2 are the
+    gradient ``exp((2-p) raw) - y exp((1-p) raw)``, hessian ``(2-p) exp((2-p) raw)
+    - (1-p) y exp((1-p) raw)``; p = 0, 1, 2 are the
     squared error of ``exp(raw)``, :class:`HalfPoisson` and :class:`HalfGamma`.
     Targets: any real for ``p <= 0``, ``y >= 0`` for ``1 <= p < 2``, ``y > 0``
     for ``p >= 2``.  Equals scikit-learn's ``HalfTweedieLoss(power=p)`` per sample.
@@ -143,4 +200,7 @@ class HalfTweedie(PointwiseLoss):
     )
     raw = "log"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfTweedieLoss", {"power": "power"})
-    _kernels = pointwise_kernels("half_tweedie", _half_tweedie, _half_tweedie_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "half_tweedie", _half_tweedie, _half_tweedie_numpy, target=target,
+        hess=_half_tweedie_hess, hess_numpy=_half_tweedie_hess_numpy,
+    )  # fmt: skip

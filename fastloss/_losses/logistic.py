@@ -35,6 +35,19 @@ def _binary_cross_entropy32(y, raw, theta):
     return value, sigmoid - t
 
 
+@jit(helper=True)
+def _binary_cross_entropy_hess(y, raw, theta):
+    # sigmoid(r) (1 - sigmoid(r)) = e / (1 + e)**2 with e = exp(-|r|) <= 1.
+    e = exp_nonpos(-abs(np.float64(raw)))
+    d = 1.0 + e
+    return e / (d * d)
+
+
+def _binary_cross_entropy_hess_numpy(y, raw, theta):
+    e = np.exp(-np.abs(raw))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
 def _binary_cross_entropy_numpy(y, raw, theta):
     e = np.exp(-np.abs(raw))
     value = np.maximum(raw, 0.0) - y * raw + np.log1p(e)
@@ -48,8 +61,9 @@ class BinaryCrossEntropy(PointwiseLoss):
 
     ``loss_i = log(1 + exp(raw_i)) - y_i * raw_i``, i.e. the log loss of
     ``p_i = sigmoid(raw_i)``; targets may be soft labels in ``[0, 1]``.
-    The gradient is ``w * (sigmoid(raw) - y) / sum(w)``.  Stable for any
-    finite logit.
+    The gradient is ``w * (sigmoid(raw) - y) / sum(w)``, the hessian ``w *
+    sigmoid(raw) * (1 - sigmoid(raw)) / sum(w)`` (scikit-learn's
+    ``HalfBinomialLoss``).  Stable for any finite logit.
 
     Examples
     --------
@@ -68,6 +82,8 @@ class BinaryCrossEntropy(PointwiseLoss):
         _binary_cross_entropy_numpy,
         elem32=_binary_cross_entropy32,
         target=target,
+        hess=_binary_cross_entropy_hess,
+        hess_numpy=_binary_cross_entropy_hess_numpy,
     )
 
 

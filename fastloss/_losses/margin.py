@@ -20,17 +20,27 @@ def _hinge(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * np.float64(y) - 1.0
     z = np.float64(raw) * s
-    if z > threshold:
-        return 0.0, 0.0
-    return threshold - z, -s  # also for a NaN z: NaN stays NaN, the caller reports it
+    if z <= threshold:
+        return threshold - z, -s
+    # 0 * z: a NaN or infinite raw stays NaN, for the caller to report.
+    return 0.0 * z, 0.0
+
+
+@jit(helper=True, fastmath=None)
+def _zero(y, raw, theta):
+    return 0.0
+
+
+def _zero_numpy(y, raw, theta):
+    return np.zeros(np.shape(raw))
 
 
 def _hinge_numpy(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * y - 1.0
     z = raw * s
-    inside = ~(z > threshold)  # NaN included
-    return np.where(inside, threshold - z, 0.0), np.where(inside, -s, 0.0)
+    inside = z <= threshold
+    return np.where(inside, threshold - z, 0.0 * z), np.where(inside, -s, 0.0)
 
 
 @register_loss("hinge")
@@ -38,8 +48,10 @@ class Hinge(PointwiseLoss):
     """Hinge loss ``max(0, threshold - s * raw)``, ``s = 2 y - 1``.
 
     ``threshold=1`` is the SVM's loss, ``threshold=0`` the perceptron's.  The
-    (sub)gradient is ``-s`` where ``s * raw <= threshold``, else 0.  Equals
-    scikit-learn's ``_sgd_fast.Hinge(threshold)`` with y mapped to -1/+1.
+    (sub)gradient is ``-s`` where ``s * raw <= threshold``, else 0.  The
+    hessian is 0 (the second derivative, which is 0 on both sides of the
+    kink; scikit-learn's SGD losses have none).  Equals scikit-learn's
+    ``_sgd_fast.Hinge(threshold)`` with y mapped to -1/+1.
 
     Examples
     --------
@@ -52,7 +64,9 @@ class Hinge(PointwiseLoss):
     target = "binary"
     raw = "margin"
     reference = Reference("sgd", _SGD, "Hinge", ("threshold",), signed_labels=True)
-    _kernels = pointwise_kernels("hinge", _hinge, _hinge_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "hinge", _hinge, _hinge_numpy, target=target, hess=_zero, hess_numpy=_zero_numpy
+    )
 
 
 @jit(helper=True, fastmath=None)
@@ -60,25 +74,36 @@ def _squared_hinge(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * np.float64(y) - 1.0
     z = threshold - np.float64(raw) * s
-    if z <= 0.0:
-        return 0.0, 0.0
-    return z * z, -2.0 * s * z  # also for a NaN z: NaN stays NaN, the caller reports it
+    if z > 0.0:
+        return z * z, -2.0 * s * z
+    return 0.0 * z, 0.0  # NaN stays NaN
+
+
+@jit(helper=True, fastmath=None)
+def _squared_hinge_hess(y, raw, theta):
+    s = 2.0 * np.float64(y) - 1.0
+    return 2.0 if theta[0] - np.float64(raw) * s > 0.0 else 0.0
+
+
+def _squared_hinge_hess_numpy(y, raw, theta):
+    return np.where(theta[0] - raw * (2.0 * y - 1.0) > 0.0, 2.0, 0.0)
 
 
 def _squared_hinge_numpy(y, raw, theta):
     threshold = theta[0]
     s = 2.0 * y - 1.0
     z = threshold - raw * s
-    inside = ~(z <= 0.0)  # NaN included
-    return np.where(inside, z * z, 0.0), np.where(inside, -2.0 * s * z, 0.0)
+    inside = z > 0.0
+    return np.where(inside, z * z, 0.0 * z), np.where(inside, -2.0 * s * z, 0.0)
 
 
 @register_loss("squared_hinge")
 class SquaredHinge(PointwiseLoss):
     """Squared hinge loss ``max(0, threshold - s * raw)**2``, ``s = 2 y - 1``.
 
-    Equals scikit-learn's ``_sgd_fast.SquaredHinge(threshold)`` with y mapped
-    to -1/+1.
+    The hessian is 2 where ``threshold - s * raw > 0``, else 0 (at the kink,
+    the outer side's 0).  Equals scikit-learn's
+    ``_sgd_fast.SquaredHinge(threshold)`` with y mapped to -1/+1.
 
     Examples
     --------
@@ -91,7 +116,10 @@ class SquaredHinge(PointwiseLoss):
     target = "binary"
     raw = "margin"
     reference = Reference("sgd", _SGD, "SquaredHinge", ("threshold",), signed_labels=True)
-    _kernels = pointwise_kernels("squared_hinge", _squared_hinge, _squared_hinge_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "squared_hinge", _squared_hinge, _squared_hinge_numpy, target=target,
+        hess=_squared_hinge_hess, hess_numpy=_squared_hinge_hess_numpy,
+    )  # fmt: skip
 
 
 @jit(helper=True, fastmath=None)
@@ -103,6 +131,17 @@ def _modified_huber(y, raw, theta):
     if z >= -1.0:
         return (1.0 - z) * (1.0 - z), 2.0 * (1.0 - z) * -s
     return -4.0 * z, -4.0 * s
+
+
+@jit(helper=True, fastmath=None)
+def _modified_huber_hess(y, raw, theta):
+    z = np.float64(raw) * (2.0 * np.float64(y) - 1.0)
+    return 2.0 if z >= -1.0 and z < 1.0 else 0.0
+
+
+def _modified_huber_hess_numpy(y, raw, theta):
+    z = raw * (2.0 * y - 1.0)
+    return np.where((z >= -1.0) & (z < 1.0), 2.0, 0.0)
 
 
 def _modified_huber_numpy(y, raw, theta):
@@ -117,8 +156,10 @@ def _modified_huber_numpy(y, raw, theta):
 class ModifiedHuber(PointwiseLoss):
     """Modified Huber loss: 0 for ``z >= 1``, ``(1 - z)**2`` for ``z >= -1``, else ``-4 z``.
 
-    ``z = s * raw``, ``s = 2 y - 1``: a quadratically smoothed hinge.  Equals
-    scikit-learn's ``_sgd_fast.ModifiedHuber()`` with y mapped to -1/+1.
+    ``z = s * raw``, ``s = 2 y - 1``: a quadratically smoothed hinge.  The
+    hessian is 2 for ``-1 <= z < 1``, else 0 (at each kink, the side the
+    loss's own branches take).  Equals scikit-learn's
+    ``_sgd_fast.ModifiedHuber()`` with y mapped to -1/+1.
 
     Examples
     --------
@@ -131,8 +172,9 @@ class ModifiedHuber(PointwiseLoss):
     raw = "margin"
     reference = Reference("sgd", _SGD, "ModifiedHuber", signed_labels=True)
     _kernels = pointwise_kernels(
-        "modified_huber", _modified_huber, _modified_huber_numpy, target=target
-    )
+        "modified_huber", _modified_huber, _modified_huber_numpy, target=target,
+        hess=_modified_huber_hess, hess_numpy=_modified_huber_hess_numpy,
+    )  # fmt: skip
 
 
 @jit(helper=True, fastmath=None)
@@ -147,12 +189,23 @@ def _exponential_numpy(y, raw, theta):
     return y / e + (1.0 - y) * e, -y / e + (1.0 - y) * e
 
 
+@jit(helper=True, fastmath=None)
+def _exponential_hess(y, raw, theta):
+    # The hessian equals the loss.
+    return _exponential(y, raw, theta)[0]
+
+
+def _exponential_hess_numpy(y, raw, theta):
+    return _exponential_numpy(y, raw, theta)[0]
+
+
 @register_loss("exponential")
 class Exponential(PointwiseLoss):
     """Exponential (AdaBoost) loss ``y exp(-raw) + (1 - y) exp(raw)``, y in {0, 1}.
 
     ``raw`` is half the logit.  The gradient is ``-y exp(-raw) + (1 - y)
-    exp(raw)``.  Equals scikit-learn's ``ExponentialLoss()`` per sample.
+    exp(raw)``; the hessian equals the loss.  Equals scikit-learn's
+    ``ExponentialLoss()`` per sample, hessian included.
 
     Examples
     --------
@@ -164,4 +217,7 @@ class Exponential(PointwiseLoss):
     target = "binary"
     raw = "half_logit"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "ExponentialLoss")
-    _kernels = pointwise_kernels("exponential", _exponential, _exponential_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "exponential", _exponential, _exponential_numpy, target=target,
+        hess=_exponential_hess, hess_numpy=_exponential_hess_numpy,
+    )  # fmt: skip

@@ -4,6 +4,7 @@ import numpy as np
 
 from .._jit import jit
 from .._registry import register_loss
+from .absolute_error import _one, _one_numpy
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
 from ._spec import Interval, Param, Reference
@@ -30,7 +31,10 @@ class Pinball(PointwiseLoss):
     """Pinball (quantile) loss: ``q * (y - raw)`` if ``y >= raw``, else ``(1 - q) * (raw - y)``.
 
     Its minimiser is the ``quantile`` of the targets; the gradient is ``-q``
-    or ``1 - q``.  Equals scikit-learn's ``PinballLoss(quantile=q)`` per sample.
+    or ``1 - q``.  Equals scikit-learn's ``PinballLoss(quantile=q)`` per sample,
+    hessian included: ``gradient_hessian`` returns ``w`` (``w / sum(w)`` for
+    the mean), scikit-learn's convention for a loss whose second derivative
+    is 0 wherever it exists (``hessian_kind = "ones"``).
 
     Examples
     --------
@@ -45,4 +49,7 @@ class Pinball(PointwiseLoss):
     reference = Reference(
         "sklearn_loss", "sklearn._loss.loss", "PinballLoss", {"quantile": "quantile"}
     )
-    _kernels = pointwise_kernels("pinball", _pinball, _pinball_numpy, target=target)
+    hessian_kind = "ones"
+    _kernels = pointwise_kernels(
+        "pinball", _pinball, _pinball_numpy, target=target, hess=_one, hess_numpy=_one_numpy
+    )

@@ -24,6 +24,16 @@ def _huber(y, raw, theta):
     return delta * (a - 0.5 * delta), delta if d >= 0.0 else -delta
 
 
+@jit(helper=True, fastmath=None)
+def _huber_hess(y, raw, theta):
+    # scikit-learn's: 1 inside |raw - y| <= delta (the kink included), else 0.
+    return 1.0 if abs(np.float64(raw) - np.float64(y)) <= theta[0] else 0.0
+
+
+def _huber_hess_numpy(y, raw, theta):
+    return np.where(np.abs(raw - y) <= theta[0], 1.0, 0.0)
+
+
 def _huber_numpy(y, raw, theta):
     delta = theta[0]
     d = raw - y
@@ -38,8 +48,9 @@ def _huber_numpy(y, raw, theta):
 class Huber(PointwiseLoss):
     """Huber loss: ``d**2 / 2`` for ``|d| <= delta``, else ``delta * (|d| - delta / 2)``.
 
-    ``d = raw - y``; the gradient is ``d`` clipped to ``[-delta, delta]``.
-    Equals scikit-learn's ``HuberLoss(delta=delta)`` per sample.
+    ``d = raw - y``; the gradient is ``d`` clipped to ``[-delta, delta]``, the
+    hessian 1 for ``|d| <= delta`` (the kink included) and 0 beyond.  Equals
+    scikit-learn's ``HuberLoss(delta=delta)`` per sample, hessian included.
 
     Examples
     --------
@@ -52,7 +63,9 @@ class Huber(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HuberLoss", {"delta": "delta"})
-    _kernels = pointwise_kernels("huber", _huber, _huber_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "huber", _huber, _huber_numpy, target=target, hess=_huber_hess, hess_numpy=_huber_hess_numpy
+    )
 
 
 @jit(helper=True, fastmath=None)
@@ -69,6 +82,18 @@ def _log_cosh(y, raw, theta):
     return value, np.tanh(d)
 
 
+@jit(helper=True, fastmath=None)
+def _log_cosh_hess(y, raw, theta):
+    # 1 / cosh(d)**2, not 1 - tanh(d)**2: that cancels to 0 for |d| > 19.
+    c = np.cosh(np.float64(raw) - np.float64(y))
+    return 1.0 / (c * c)
+
+
+def _log_cosh_hess_numpy(y, raw, theta):
+    c = np.cosh(raw - y)
+    return 1.0 / (c * c)
+
+
 def _log_cosh_numpy(y, raw, theta):
     d = raw - y
     a = np.abs(d)
@@ -83,7 +108,7 @@ class LogCosh(PointwiseLoss):
     """Log-cosh loss ``log(cosh(raw - y))``, stable for any finite difference.
 
     Close to ``d**2 / 2`` for small ``d = raw - y`` and to ``|d| - log 2`` for
-    large ones; the gradient is ``tanh(d)``.
+    large ones; the gradient is ``tanh(d)``, the hessian ``1 / cosh(d)**2``.
 
     Examples
     --------
@@ -95,5 +120,11 @@ class LogCosh(PointwiseLoss):
 
     target = "real"
     raw = "identity"
-    reference = Reference("formula", loss="log(cosh(raw - y))", gradient="tanh(raw - y)")
-    _kernels = pointwise_kernels("log_cosh", _log_cosh, _log_cosh_numpy, target=target)
+    reference = Reference(
+        "formula", loss="log(cosh(raw - y))", gradient="tanh(raw - y)",
+        hessian="1 / cosh(raw - y)**2",
+    )  # fmt: skip
+    _kernels = pointwise_kernels(
+        "log_cosh", _log_cosh, _log_cosh_numpy, target=target,
+        hess=_log_cosh_hess, hess_numpy=_log_cosh_hess_numpy,
+    )  # fmt: skip

@@ -14,6 +14,7 @@ from .._mathfn import (
     log1p_nonneg32,
     log_pos,
     smallest,
+    store,
     total,
     weight,
     weight_totals,
@@ -333,8 +334,74 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
     return total(sums)
 
 
-def _softmax_numpy(y, raw):
-    """Per-row losses and gradient rows (NumPy twin of the chunk helpers)."""
+@jit(helper=True, fastmath=None)
+def _flat(a, size):
+    """``a`` as a 1-D view of ``size`` elements, or None."""
+    if a is None:
+        return None
+    return a.reshape(size)
+
+
+@jit(helper=True)
+def _chunk_derivatives(gf, hf, e, s, other, ecs, cols, wb, scale, k):
+    """Gradient and diagonal hessian of a chunk's rows (after :func:`_chunk_losses`).
+
+    ``p_j = e_j / s``; the label column's ``p_c = e_c / s`` and ``1 - p_c =
+    other / s`` (no cancellation).  Writes ``scale * w * (p - onehot)`` into
+    ``gf`` and ``scale * w * p * (1 - p)`` into ``hf`` (either may be None).
+    """
+    for r in range(s.shape[0]):
+        base = r * k
+        f = scale * weight(wb, r)
+        inv = 1.0 / s[r]
+        for j in range(k):
+            p = np.float64(e[base + j]) * inv
+            store(gf, base + j, f * p)
+            store(hf, base + j, f * (p * (1.0 - p)))
+        c = cols[r]
+        if c >= 0:
+            q = other[r] * inv  # 1 - p_c
+            store(gf, base + c, -f * q)
+            store(hf, base + c, f * ((ecs[r] * inv) * q))
+
+
+@jit(rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"))
+def _outputs_numba(y, raw, w, scale, values, grad, hess):
+    """Weighted loss sum; writes the outputs that are not None: ``values[i] =
+    w[i] * loss_i``, ``grad = scale * w * (softmax - onehot)``, ``hess = scale
+    * w * p * (1 - p)`` (scikit-learn's diagonal hessian)."""
+    n, k = raw.shape
+    rawf = raw.reshape(n * k)
+    gradf = _flat(grad, n * k)
+    hessf = _flat(hess, n * k)
+    rows = _chunk_rows(k)
+    nb = (n + rows - 1) // rows
+    scratch = _chunk_scratch(min(rows, n), k, raw)
+    sums = np.zeros(nb)
+    for b in range(nb):
+        lo = b * rows
+        hi = min(lo + rows, n)
+        rf = rawf[lo * k : hi * k]
+        wb = block_of(w, lo, hi)
+        vb = block_of(values, lo, hi)
+        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
+        ecs = scratch[1][3, : hi - lo]  # each row's label-column exponential
+        acc = 0.0
+        for r in range(hi - lo):
+            wr = weight(wb, r)
+            acc += wr * m[r]
+            store(vb, r, wr * m[r])
+        _chunk_derivatives(
+            block_of(gradf, lo * k, hi * k), block_of(hessf, lo * k, hi * k),
+            e, s, other, ecs, cols, wb, scale, k,
+        )  # fmt: skip
+        sums[b] = acc
+    return total(sums)
+
+
+def _softmax_numpy(y, raw, hessian=False):
+    """Per-row losses and gradient rows (NumPy twin of the chunk helpers);
+    with ``hessian``, also the diagonal hessian rows ``p * (1 - p)``."""
     raw = raw.astype(np.float64, copy=False)
     n, k = raw.shape
     m = raw.max(axis=1, keepdims=True)
@@ -353,9 +420,16 @@ def _softmax_numpy(y, raw):
     large = m[:, 0] + np.log(s) - raw[rows, cols]
     values = np.where(ec > 1e-300, small, large)
     values = np.where(valid & np.isfinite(raw).all(axis=1), values, np.nan)
-    proba = e / s[:, None]
-    proba[rows[valid], cols[valid]] = -other[valid] / s[valid]
-    return values, proba, valid, cols
+    p = e / s[:, None]
+    proba = p.copy() if hessian else p
+    at = (rows[valid], cols[valid])
+    q = other[valid] / s[valid]  # 1 - p at the label
+    proba[at] = -q
+    if not hessian:
+        return values, proba, valid, cols
+    curv = p * (1.0 - p)
+    curv[at] = p[at] * q
+    return values, proba, valid, cols, curv
 
 
 def _loss_sum_numpy(y, raw, w):
@@ -372,13 +446,29 @@ def _loss_gradient_numpy(y, raw, w, scale, grad):
     return float((wv * values).sum())
 
 
+def _outputs_numpy(y, raw, w, scale, values, grad, hess):
+    res = _softmax_numpy(y, raw, hessian=hess is not None)
+    losses, proba = res[0], res[1]
+    wv = np.ones(raw.shape[0]) if w is None else w
+    losses = wv * losses
+    if values is not None:
+        values[...] = losses
+    if grad is not None:
+        grad[...] = (scale * wv)[:, None] * proba
+    if hess is not None:
+        hess[...] = (scale * wv)[:, None] * res[4]
+    return float(losses.sum())
+
+
 @register_loss("multinomial")
 class CrossEntropy(FusedLoss):
     """Softmax cross-entropy of (n, k) logits and integer labels 0..k-1.
 
     ``loss_i = logsumexp(raw_i) - raw_i[y_i]`` (log-sum-exp with the row
     maximum subtracted, so any finite logits are safe).  The gradient is
-    ``w * (softmax(raw) - onehot(y)) / sum(w)``.
+    ``w * (softmax(raw) - onehot(y)) / sum(w)``.  ``gradient_hessian`` gives
+    the diagonal of each row's hessian, ``w * p * (1 - p)`` with ``p =
+    softmax(raw)`` (shape (n, k), as scikit-learn's ``HalfMultinomialLoss``).
 
     Examples
     --------
@@ -395,6 +485,7 @@ class CrossEntropy(FusedLoss):
     _kernels = SimpleNamespace(
         loss_sum=Kernel(_loss_sum_numba, _loss_sum_numpy),
         loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),
+        outputs=Kernel(_outputs_numba, _outputs_numpy),
     )
 
     def _check_targets(self, y_true, raw):

@@ -20,11 +20,22 @@ def _squared_error_numpy(y, raw, theta):
     return d * d, 2.0 * d
 
 
+@jit(helper=True)
+def _squared_error_hess(y, raw, theta):
+    return 2.0
+
+
+def _squared_error_hess_numpy(y, raw, theta):
+    return np.full(np.shape(raw), 2.0)
+
+
 @register_loss("squared_error")
 class MeanSquaredError(PointwiseLoss):
     """Mean squared error ``sum(w * (raw - y)**2) / sum(w)``, fused with its gradient.
 
-    The gradient is ``2 * w * (raw - y) / sum(w)``.
+    The gradient is ``2 * w * (raw - y) / sum(w)``; the hessian (of
+    ``gradient_hessian``) is ``2 * w / sum(w)``: twice scikit-learn's
+    ``HalfSquaredError``'s.
 
     Examples
     --------
@@ -37,7 +48,10 @@ class MeanSquaredError(PointwiseLoss):
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfSquaredError", scale=2.0)
     bench_quick = True
-    _kernels = pointwise_kernels("squared_error", _squared_error, _squared_error_numpy, target=target)
+    _kernels = pointwise_kernels(
+        "squared_error", _squared_error, _squared_error_numpy, target=target,
+        hess=_squared_error_hess, hess_numpy=_squared_error_hess_numpy,
+    )  # fmt: skip
 
 
 KERNELS = MeanSquaredError._kernels
