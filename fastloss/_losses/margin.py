@@ -7,6 +7,7 @@ Targets are ``y`` in {0, 1}; the hinge family works with ``s = 2 y - 1`` in
 import numpy as np
 
 from .._jit import jit
+from .._mathfn import exp_real
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
@@ -180,7 +181,7 @@ class ModifiedHuber(PointwiseLoss):
 @jit(helper=True, fastmath=None)
 def _exponential(y, raw, theta):
     t = np.float64(y)
-    e = np.exp(np.float64(raw))
+    e = exp_real(np.float64(raw))
     return t / e + (1.0 - t) * e, -t / e + (1.0 - t) * e
 
 
