@@ -324,8 +324,12 @@ class KernelTemplate:
         for name in sorted(bindings):
             value = bindings[name]
             code = getattr(getattr(value, "py_func", value), "__code__", None)
+            # The qualname too: clones of one template share its code, and
+            # differ (in what they inline) by the digest in their qualname.
+            qualname = getattr(getattr(value, "py_func", value), "__qualname__", "")
             blob = repr(value) if code is None else code.co_code + repr(code.co_consts).encode()
-            digest = zlib.crc32(name.encode() + (blob.encode() if isinstance(blob, str) else blob), digest)
+            blob = (blob.encode() if isinstance(blob, str) else blob) + qualname.encode()
+            digest = zlib.crc32(name.encode() + blob, digest)
         clone = types.FunctionType(
             func.__code__, namespace, f"{func.__name__}_{suffix}", func.__defaults__
         )

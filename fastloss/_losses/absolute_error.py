@@ -6,7 +6,7 @@ from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Reference
+from ._spec import Reference, SGDSpec
 
 
 @jit(helper=True)
@@ -38,6 +38,7 @@ class MeanAbsoluteError(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "AbsoluteError")
+    sgd = SGDSpec(curvature=1.0, center="median", target_power=1, smooth=False)
     _kernels = pointwise_kernels(
         "absolute_error", _absolute_error, _absolute_error_numpy, target=target
     )

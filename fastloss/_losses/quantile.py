@@ -6,7 +6,7 @@ from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Interval, Param, Reference
+from ._spec import Interval, Param, Reference, SGDSpec
 
 
 @jit(helper=True, fastmath=None)
@@ -23,6 +23,11 @@ def _pinball_numpy(y, raw, theta):
     q = theta[0]
     above = y >= raw
     return np.where(above, q * (y - raw), (1.0 - q) * (raw - y)), np.where(above, -q, 1.0 - q)
+
+
+def _quantile_of(y, params):
+    """The best constant prediction under the pinball loss: the quantile of y."""
+    return np.quantile(y, params["quantile"])
 
 
 @register_loss("quantile")
@@ -45,4 +50,5 @@ class Pinball(PointwiseLoss):
     reference = Reference(
         "sklearn_loss", "sklearn._loss.loss", "PinballLoss", {"quantile": "quantile"}
     )
+    sgd = SGDSpec(curvature=1.0, center=_quantile_of, target_power=1, smooth=False)
     _kernels = pointwise_kernels("pinball", _pinball, _pinball_numpy, target=target)
