@@ -183,6 +183,11 @@ class Rows:
 class LazyKernel(_Lazy):
     """A kernel compiled once (serial, ``nogil``), optionally split across threads."""
 
+    #: False keeps this kernel out of the on-disk cache (set before its first
+    #: call): a kernel inlining code from a module a later process may not be
+    #: able to import (a doctest's, say) cannot be loaded back.
+    cacheable = True
+
     def __init__(self, func, options, rows):
         super().__init__(func, options)
         self.rows = rows
@@ -190,6 +195,7 @@ class LazyKernel(_Lazy):
         self.ready = False  # set once built *and* its globals rebound
 
     def _build(self, numba, cache):
+        cache = cache and self.cacheable
         self.dispatcher = numba.njit(cache=cache, nogil=True, **self.options)(self.py_func)
 
     def __call__(self, size, *args):

@@ -19,7 +19,7 @@ from fastloss._losses._spec import SGDSpec
 from fastloss.linear_model import SGDRegressor
 from fastloss.losses import LOSSES
 
-BUILTIN = {name: cls for name, cls in LOSSES.items() if cls.__module__.startswith("fastloss.")}
+BUILTIN = {name: cls for name, cls in LOSSES.items() if not getattr(cls, "user_defined", False)}
 REGRESSION_KINDS = ("real", "nonnegative", "positive")
 
 

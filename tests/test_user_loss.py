@@ -362,3 +362,51 @@ def test_an_edited_function_compiles_anew(tmp_path):
             """))
             results.append(float(_run(run, env)))
     assert results == [9.0, 3.0, 18.0, 27.0]
+
+
+def test_epoch_kernels_of_different_code_have_different_cache_names():
+    """The SGD epoch kernel inlines the loss: its cache name follows the loss's code
+    (checked on names: compiling the epoch in fresh processes takes long)."""
+    from fastloss.linear_model._epoch import epoch_kernel
+
+    def squared(y, raw):
+        return (raw - y) ** 2, 2.0 * (raw - y)
+
+    def quartic(y, raw):
+        return (raw - y) ** 4, 4.0 * (raw - y) ** 3
+
+    names = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the second replaces the first
+        for func in (squared, quartic, squared):
+            cls = fastloss.pointwise_loss(func, name="test_epoch_names")
+            names.append(epoch_kernel(cls).numba.py_func.__qualname__)
+    assert names[0] != names[1] and names[0] == names[2]
+
+
+def test_same_code_from_another_or_unimportable_module(tmp_path):
+    """Numba's cached kernels import the function's module when loaded back: the
+    same code from another module gets a cache entry of its own, and functions
+    of modules a later process cannot import (doctests, exec) are not cached."""
+    env = {**os.environ, "FASTLOSS_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": os.pathsep.join(
+        [str(tmp_path), os.environ.get("PYTHONPATH", "")])}  # fmt: skip
+    source = textwrap.dedent("""
+        import numpy as np
+        import fastloss
+        @fastloss.pointwise_loss
+        def same(y, raw, c=1.0):
+            d = raw - y
+            return np.log1p((d / c) ** 2), 2.0 * d / (c * c + d * d)
+    """)
+    (tmp_path / "some_module.py").write_text(source)
+    run_module = "import some_module; print(some_module.same().loss([0.0], [1.0]))"
+    run_exec = f"""
+        ns = {{"__name__": "not_importable"}}
+        exec({source!r}, ns)
+        print(ns["same"]().loss([0.0], [1.0]), ns["same"]._kernels.metric_sums.numba.cacheable)
+    """
+    run_main = source + "\nprint(same().loss([0.0], [1.0]), same._kernels.metric_sums.numba.cacheable)"
+    expected = repr(float(np.log(2.0)))
+    assert _run(run_module, env) == expected
+    assert _run(run_exec, env) == _run(run_exec, env) == f"{expected} False"
+    assert _run(run_main, env) == _run(run_main, env) == f"{expected} True"

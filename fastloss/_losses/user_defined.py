@@ -7,8 +7,10 @@ fastloss's own pointwise losses (:func:`~fastloss._losses._pointwise.pointwise_k
 - Numba backend: ``f`` is compiled as a helper inlined into the kernels, called
   through a small wrapper that unpacks the parameter tuple ``theta``; the
   kernels are cached on disk under a name holding a digest of ``f``'s code
-  (its bytecode, constants, defaults, and the numbers and functions it reads
-  from its module), so an edited function compiles anew;
+  (its module and name, bytecode, constants, defaults, and the numbers and
+  functions it reads from its module), so an edited function compiles anew;
+  functions of modules a later process could not import (doctests, exec'd
+  code) are compiled for the process only;
 - NumPy backend: ``f`` is called on whole float64 arrays (a function written
   with NumPy ufuncs works on both backends); a function that only works on
   scalars (Python ``if`` on its arguments) is called element by element.
@@ -83,8 +85,13 @@ def _is_number(value):
 
 
 def _digest(func, crc=0, depth=0):
-    """CRC of what decides ``func``'s compiled code (deterministic across processes)."""
+    """CRC of what decides ``func``'s compiled code (deterministic across processes).
+
+    The module's name counts too: Numba's cached code refers to it (and
+    imports it when the kernel is loaded back).
+    """
     code = func.__code__
+    crc = zlib.crc32(f"{func.__module__}.{func.__qualname__}".encode(), crc)
     crc = _code_crc(code, crc)
     crc = zlib.crc32(repr(func.__defaults__).encode(), crc)
     namespace = func.__globals__
@@ -140,6 +147,14 @@ class _UserKernel(Kernel):
             raise error from None
 
 
+def _importable(module_name):
+    """Whether a later process can import ``module_name`` (which loading a cached kernel does)."""
+    if module_name == "__main__":
+        return True
+    module = sys.modules.get(module_name)
+    return module is not None and getattr(module, "__file__", None) is not None
+
+
 def _compile_error(function_name, exc):
     """A TypeError naming the function and Numba's reason, if ``exc`` is Numba's."""
     errors = sys.modules.get("numba.core.errors")
@@ -178,6 +193,10 @@ def _numpy_twin(func, n_params):
     return elem_numpy
 
 
+#: Attributes of user-defined loss classes beyond PointwiseLoss's (not parameter names).
+_CLASS_ATTRIBUTES = ("user_defined", "function")
+
+
 def _params_of(func):
     """The loss parameters of ``func``: its arguments after (y, raw), with numeric defaults."""
     where = f"fastloss.pointwise_loss: {func.__name__!r}"
@@ -201,7 +220,7 @@ def _params_of(func):
             raise TypeError(
                 f"{where}: parameter {arg.name!r} needs a real number as its default, got {got}."
             )
-        if hasattr(PointwiseLoss, arg.name) or arg.name.startswith("_"):
+        if hasattr(PointwiseLoss, arg.name) or arg.name in _CLASS_ATTRIBUTES or arg.name.startswith("_"):
             raise TypeError(f"{where}: a parameter cannot be named {arg.name!r}.")
         params.append(Param(arg.name, arg.default))
     if len(params) > MAX_PARAMS:
@@ -318,6 +337,10 @@ def _make(func, *, name, target, raw, curvature, grad_factor, center, target_pow
         _numpy_twin(func, len(params)),
         target=target,
     )
+    # Kernels inlining a function of a module a later process cannot import
+    # (a doctest's, an exec'd string's) are compiled for this process only.
+    for kernel in vars(kernels).values():
+        kernel.numba.cacheable = _importable(func.__module__)
     signature = ", ".join(["y", "raw"] + [f"{p.name}={p.default!r}" for p in params])
     namespace = {
         "__doc__": func.__doc__ or f"User-defined pointwise loss ``{name}({signature})``.",

@@ -843,15 +843,15 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     Parameters
     ----------
     loss : str or loss object, default="squared_error"
-        The loss to minimise: the registry name of a regression loss whose
-        raw prediction is the prediction itself (``"squared_error"``,
-        ``"absolute_error"``, ``"huber"``, ``"quantile"``, ``"log_cosh"``,
-        ``"epsilon_insensitive"``, ``"squared_epsilon_insensitive"``, and
-        losses made with :func:`fastloss.pointwise_loss`), which trains it
-        with its default parameters, or an instance such as
-        ``fastloss.Huber(delta=0.5)``.  Log-link losses (``"poisson"``,
-        ``"gamma"``, ``"tweedie"``) are refused: their targets cannot be
-        centred.
+        The loss to minimise: the name, in ``fastloss.losses.LOSSES``, of a
+        registered regression loss whose raw prediction is the prediction
+        itself (``"squared_error"``, ``"absolute_error"``, ``"huber"``,
+        ``"quantile"``... and losses made with :func:`fastloss.pointwise_loss`),
+        trained with its default parameters, or an instance such as
+        ``fastloss.Huber(delta=0.5)`` (``set_params(loss__delta=...)``
+        replaces it by a copy with that parameter).  How it is trained comes
+        from its declared ``sgd`` (``fastloss._losses._spec.SGDSpec``).
+        Log-link losses (raw = log of the mean) are refused, with the reason.
     alpha : float, default=1e-4
         L2 penalty on the coefficients (not on the intercept).
     fit_intercept : bool, default=True
