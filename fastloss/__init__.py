@@ -36,6 +36,10 @@ def __getattr__(name):
         import importlib
 
         return importlib.import_module(".linear_model", __name__)
+    if name == "pointwise_loss":
+        from ._losses.user_defined import pointwise_loss
+
+        return pointwise_loss
     if name == "plot_loss_curve":
         from .plotting import plot_loss_curve
 
@@ -70,5 +74,6 @@ __all__ = [
     "set_num_threads",
     "warmup",
     "plot_loss_curve",
+    "pointwise_loss",
     "streaming",
 ]

@@ -203,6 +203,11 @@ class Rows:
 class LazyKernel(_Lazy):
     """A kernel compiled once (serial, ``nogil``), optionally split across threads."""
 
+    #: False keeps this kernel out of the on-disk cache (set before its first
+    #: call): a kernel inlining code from a module a later process may not be
+    #: able to import (a doctest's, say) cannot be loaded back.
+    cacheable = True
+
     def __init__(self, func, options, rows):
         super().__init__(func, options)
         self.rows = rows
@@ -211,7 +216,7 @@ class LazyKernel(_Lazy):
 
     def _build(self, numba, cache):
         self.dispatcher = numba.njit(nogil=True, **self.options)(self.py_func)
-        _enable_cache(self.dispatcher, cache)
+        _enable_cache(self.dispatcher, cache if self.cacheable else None)
 
     def __call__(self, size, *args):
         """Run the kernel on ``args``; ``size`` (elements) decides whether to split it.
@@ -443,8 +448,12 @@ class KernelTemplate:
         for name in sorted(bindings):
             value = bindings[name]
             code = getattr(getattr(value, "py_func", value), "__code__", None)
+            # The qualname too: clones of one template share its code, and
+            # differ (in what they inline) by the digest in their qualname.
+            qualname = getattr(getattr(value, "py_func", value), "__qualname__", "")
             blob = repr(value) if code is None else code.co_code + repr(code.co_consts).encode()
-            digest = zlib.crc32(name.encode() + (blob.encode() if isinstance(blob, str) else blob), digest)
+            blob = (blob.encode() if isinstance(blob, str) else blob) + qualname.encode()
+            digest = zlib.crc32(name.encode() + blob, digest)
         clone = types.FunctionType(
             func.__code__, namespace, f"{func.__name__}_{suffix}", func.__defaults__
         )

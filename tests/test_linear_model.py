@@ -249,7 +249,7 @@ def test_bad_parameters_name_themselves():
     with pytest.raises(ValueError, match="'learning_rate' parameter of SGDRegressor"):
         SGDRegressor(learning_rate=-1.0).fit(X, y)
     with pytest.raises(ValueError, match="'loss' parameter of SGDRegressor"):
-        SGDRegressor(loss="huber").fit(X, y)
+        SGDRegressor(loss="no_such_loss").fit(X, y)
     with pytest.raises(ValueError, match="'batch_size' parameter of SGDClassifier"):
         SGDClassifier(batch_size=0).fit(X, y > 0)
 

@@ -45,6 +45,8 @@ class FusedLoss:
     #: positive hessian) or ``"central_difference"`` (of the gradient, for
     #: pointwise losses built without a hessian helper).
     hessian_kind = "exact"
+    #: How the SGD estimators train on it (a _spec.SGDSpec; None: they do not).
+    sgd = None
     #: Extra trailing arguments of this loss's kernels (its parameter tuple).
     _kernel_args: tuple = ()
     #: Whether ``fastloss bench --quick`` times this loss (``--full`` times every loss).
@@ -70,8 +72,8 @@ class FusedLoss:
     def _setup(self, values):
         """Derive what the kernels need from the validated parameter ``values``."""
 
-    def get_params(self) -> dict:
-        """The loss's parameters, by name."""
+    def get_params(self, deep=True) -> dict:
+        """The loss's parameters, by name (``deep`` is ignored: scikit-learn's ``clone`` passes it)."""
         return {p.name: getattr(self, p.name) for p in type(self).params}
 
     @property

@@ -8,7 +8,9 @@ Every loss class declares, as class attributes,
   a :class:`ByParam` rule when the domain depends on a parameter);
 - ``raw``: what the raw prediction is (a key of :data:`RAW`);
 - ``reference``: the scikit-learn (or plain formula) counterpart its
-  per-sample values and gradients equal, as a :class:`Reference`.
+  per-sample values and gradients equal, as a :class:`Reference`;
+- ``sgd``: what the SGD estimators need to train on it, as an
+  :class:`SGDSpec` (``None``: the estimators do not train it).
 
 Nothing here imports NumPy-heavy or optional modules: ``import fastloss``
 stays cheap.
@@ -21,7 +23,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Interval", "Param", "ByParam", "Reference", "TARGETS", "RAW", "N_SLOTS"]
+__all__ = ["Interval", "Param", "ByParam", "Reference", "SGDSpec", "TARGETS", "RAW", "N_SLOTS"]
 
 #: Length of the parameter tuple every pointwise kernel receives: the loss's
 #: own parameters (at most ``N_SLOTS - 2``), zero-padded, then the lower bound
@@ -209,3 +211,78 @@ class Reference:
             labels = " with y in {0, 1} as -1/+1" if self.signed_labels else ""
             text = f"`{self.module}.{self.name}({args})`{labels}"
         return text if self.scale == 1.0 else f"{_fmt(self.scale)} x {text}"
+
+
+class SGDSpec:
+    """What fastloss's SGD estimators need to know to train on a loss.
+
+    The estimators minimise ``grad_factor * mean(w * loss) / mean(w) +
+    alpha * ||coef||**2 / 2`` in standardised units: features are
+    standardised, and targets are centred and scaled when the loss allows it.
+
+    grad_factor
+        The objective's data term is ``grad_factor`` times the loss (1/2 for
+        the squared error: scikit-learn's SGD convention ``(y - p)**2 / 2``).
+    curvature
+        A bound on the second derivative, in the raw prediction, of
+        ``grad_factor * loss`` (standardised units); the automatic step size
+        is about ``1 / (curvature * largest eigenvalue of the features)``.  For
+        a loss without a second derivative (absolute error, pinball), the
+        curvature a smoothing of it would have at the scale of the data (1:
+        standardised targets).
+    center
+        The constant prediction the targets are centred on (the model starts
+        from it): ``"mean"``, ``"median"``, a function ``(y, params) -> float``
+        of the targets and the loss's parameters (the pinball loss: the
+        ``quantile`` of y), or ``None``: never centred (the loss depends on
+        more than ``raw - y``).  The *reference loss* of a fit, which sets
+        the divergence bound (and, for non-smooth losses, the step size), is
+        the loss of that constant prediction, i.e. of raw 0 on the centred,
+        scaled targets; for the squared, absolute and pinball losses it is the
+        loss of the best constant prediction.
+    target_power
+        ``q`` such that the loss of targets and predictions scaled by ``s``
+        is ``s**q`` times the loss of the unscaled ones, once the parameters
+        named in ``target_params`` (those in the targets' units) are scaled
+        by ``s`` too: 2 for squared losses, 1 for absolute and pinball ones,
+        0 for scale-free ones.  A number, or a function of the parameters'
+        dict.  ``None``: the loss is not homogeneous in the targets' scale
+        (log-cosh), so the targets are not scaled.
+    target_params
+        Names of the parameters measured in the targets' units (Huber's
+        ``delta``, ``epsilon``): divided by the targets' scale in
+        standardised units.
+    smooth
+        ``False`` for losses whose gradient does not shrink near the optimum
+        (absolute error, pinball, epsilon-insensitive): the step size then
+        follows the current loss relative to the reference loss.
+    """
+
+    def __init__(self, *, curvature, grad_factor=1.0, center=None, target_power=None,
+                 target_params=(), smooth=True):  # fmt: skip
+        if not (callable(curvature) or float(curvature) > 0):
+            raise ValueError(f"curvature must be positive, got {curvature!r}")
+        if not (center is None or callable(center) or center in ("mean", "median")):
+            raise ValueError(f"center must be 'mean', 'median', a function or None, got {center!r}")
+        self.curvature, self.grad_factor, self.center = curvature, float(grad_factor), center
+        self.target_power, self.target_params = target_power, tuple(target_params)
+        self.smooth = bool(smooth)
+
+    def resolve(self, name, params: dict):
+        """The value of attribute ``name`` for a loss with parameters ``params``."""
+        value = getattr(self, name)
+        return value(params) if callable(value) and name != "center" else value
+
+    def center_of(self, y, params: dict) -> float:
+        """The constant prediction the targets ``y`` are centred on (0.0 without ``center``)."""
+        if self.center is None:
+            return 0.0
+        if self.center == "mean":
+            return float(np.mean(y))
+        if self.center == "median":
+            return float(np.median(y))
+        return float(self.center(y, params))
+
+    def __repr__(self):
+        fields = ("curvature", "grad_factor", "center", "target_power", "target_params", "smooth")
+        return "SGDSpec(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in fields) + ")"

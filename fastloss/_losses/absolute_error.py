@@ -6,7 +6,7 @@ from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Reference
+from ._spec import Reference, SGDSpec
 
 
 @jit(helper=True)
@@ -51,6 +51,7 @@ class MeanAbsoluteError(PointwiseLoss):
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "AbsoluteError")
     hessian_kind = "ones"
+    sgd = SGDSpec(curvature=1.0, center="median", target_power=1, smooth=False)
     _kernels = pointwise_kernels(
         "absolute_error", _absolute_error, _absolute_error_numpy, target=target,
         hess=_one, hess_numpy=_one_numpy,

@@ -7,7 +7,7 @@ from .._registry import register_loss
 from ._base import PointwiseLoss
 from .margin import _zero, _zero_numpy
 from ._pointwise import pointwise_kernels
-from ._spec import Interval, Param, Reference
+from ._spec import Interval, Param, Reference, SGDSpec
 
 _SGD = "sklearn.linear_model._sgd_fast"
 
@@ -53,6 +53,8 @@ class EpsilonInsensitive(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sgd", _SGD, "EpsilonInsensitive", ("epsilon",))
+    sgd = SGDSpec(curvature=1.0, center="median", target_power=1, target_params=("epsilon",),
+                  smooth=False)  # fmt: skip
     _kernels = pointwise_kernels(
         "epsilon_insensitive", _epsilon_insensitive, _epsilon_insensitive_numpy, target=target,
         hess=_zero, hess_numpy=_zero_numpy,
@@ -111,6 +113,8 @@ class SquaredEpsilonInsensitive(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sgd", _SGD, "SquaredEpsilonInsensitive", ("epsilon",))
+    # max(0, |d| - epsilon)**2: curvature 2 outside the tube.
+    sgd = SGDSpec(curvature=2.0, center="mean", target_power=2, target_params=("epsilon",))
     _kernels = pointwise_kernels(
         "squared_epsilon_insensitive",
         _squared_epsilon_insensitive,

@@ -7,7 +7,7 @@ from .._mathfn import _F0, _F1, exp_nonpos, exp_nonpos32, log1p_nonneg, log1p_no
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Reference
+from ._spec import Reference, SGDSpec
 
 
 @jit(helper=True)
@@ -76,6 +76,8 @@ class BinaryCrossEntropy(PointwiseLoss):
     raw = "logit"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfBinomialLoss")
     bench_quick = True
+    #: sigmoid' <= 1/4; classification targets are neither centred nor scaled.
+    sgd = SGDSpec(curvature=0.25)
     _kernels = pointwise_kernels(
         "binary_cross_entropy",
         _binary_cross_entropy,

@@ -7,7 +7,7 @@ from .._registry import register_loss
 from .absolute_error import _one, _one_numpy
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Interval, Param, Reference
+from ._spec import Interval, Param, Reference, SGDSpec
 
 
 @jit(helper=True, fastmath=None)
@@ -24,6 +24,11 @@ def _pinball_numpy(y, raw, theta):
     q = theta[0]
     above = y >= raw
     return np.where(above, q * (y - raw), (1.0 - q) * (raw - y)), np.where(above, -q, 1.0 - q)
+
+
+def _quantile_of(y, params):
+    """The best constant prediction under the pinball loss: the quantile of y."""
+    return np.quantile(y, params["quantile"])
 
 
 @register_loss("quantile")
@@ -50,6 +55,7 @@ class Pinball(PointwiseLoss):
         "sklearn_loss", "sklearn._loss.loss", "PinballLoss", {"quantile": "quantile"}
     )
     hessian_kind = "ones"
+    sgd = SGDSpec(curvature=1.0, center=_quantile_of, target_power=1, smooth=False)
     _kernels = pointwise_kernels(
         "pinball", _pinball, _pinball_numpy, target=target, hess=_one, hess_numpy=_one_numpy
     )

@@ -7,7 +7,7 @@ from .._mathfn import LN2, exp_nonpos, log1p_nonneg
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Interval, Param, Reference
+from ._spec import Interval, Param, Reference, SGDSpec
 
 # The elementwise helpers of the new losses are compiled without fast-math:
 # their arithmetic is evaluated as written (as scikit-learn's is), so that the
@@ -63,6 +63,8 @@ class Huber(PointwiseLoss):
     target = "real"
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HuberLoss", {"delta": "delta"})
+    # Quadratic (curvature 1) within delta of the target; delta is in the targets' units.
+    sgd = SGDSpec(curvature=1.0, center="median", target_power=2, target_params=("delta",))
     _kernels = pointwise_kernels(
         "huber", _huber, _huber_numpy, target=target, hess=_huber_hess, hess_numpy=_huber_hess_numpy
     )
@@ -124,6 +126,9 @@ class LogCosh(PointwiseLoss):
         "formula", loss="log(cosh(raw - y))", gradient="tanh(raw - y)",
         hessian="1 / cosh(raw - y)**2",
     )  # fmt: skip
+    # Curvature sech(d)**2 <= 1.  Not homogeneous in the targets' scale (and no
+    # parameter absorbs it): targets are centred, not scaled.
+    sgd = SGDSpec(curvature=1.0, center="median", target_power=None)
     _kernels = pointwise_kernels(
         "log_cosh", _log_cosh, _log_cosh_numpy, target=target,
         hess=_log_cosh_hess, hess_numpy=_log_cosh_hess_numpy,

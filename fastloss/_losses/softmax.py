@@ -22,7 +22,7 @@ from .._mathfn import (
 from .._registry import Kernel, register_loss
 from .._validation import as_label_array
 from ._base import FusedLoss
-from ._spec import Reference
+from ._spec import Reference, SGDSpec
 
 
 @jit(helper=True)
@@ -482,6 +482,8 @@ class CrossEntropy(FusedLoss):
     raw = "logit"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfMultinomialLoss", n_classes=True)
     bench_quick = True
+    #: The softmax's Hessian is at most 1/2 in any direction.
+    sgd = SGDSpec(curvature=0.5)
     _kernels = SimpleNamespace(
         loss_sum=Kernel(_loss_sum_numba, _loss_sum_numpy),
         loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),

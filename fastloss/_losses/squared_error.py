@@ -6,7 +6,7 @@ from .._jit import jit
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Reference
+from ._spec import Reference, SGDSpec
 
 
 @jit(helper=True)
@@ -48,6 +48,8 @@ class MeanSquaredError(PointwiseLoss):
     raw = "identity"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfSquaredError", scale=2.0)
     bench_quick = True
+    #: scikit-learn's SGD objective is (y - p)**2 / 2: curvature 1 in raw.
+    sgd = SGDSpec(curvature=1.0, grad_factor=0.5, center="mean", target_power=2)
     _kernels = pointwise_kernels(
         "squared_error", _squared_error, _squared_error_numpy, target=target,
         hess=_squared_error_hess, hess_numpy=_squared_error_hess_numpy,

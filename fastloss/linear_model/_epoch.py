@@ -195,7 +195,6 @@ def epoch_kernel(loss_cls) -> Kernel:
     loop without code of its own.
     """
     pair = loss_cls._kernels.loss_gradient
-    return Kernel(
-        _epoch.specialise(loss_cls.name, loss_gradient=serial(pair)),
-        _epoch_numpy(pair.numpy),
-    )
+    kernel = _epoch.specialise(loss_cls.name, loss_gradient=serial(pair))
+    kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
+    return Kernel(kernel, _epoch_numpy(pair.numpy))

@@ -13,11 +13,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from .._dask import is_dask
+from .._losses._base import FusedLoss
+from .._losses._spec import RAW
 from .._registry import LOSSES
 from .._validation import as_ndarray
 from ._epoch import epoch_kernel
@@ -43,26 +45,83 @@ MAX_AUTO_RATE = 0.1
 
 
 class _Objective:
-    """What the shared SGD code needs to know about one loss.
+    """What the shared SGD code needs to know about one loss instance.
 
-    ``grad_factor`` multiplies the fused gradient (1/2 for the squared error,
-    whose objective is ``mean((y - p)**2) / 2 + alpha * ||w||**2 / 2`` as in
-    scikit-learn's SGD); ``power`` is how the loss scales with the target
-    scale (2 squared, 1 absolute, 0 classification); ``curvature`` bounds the
-    second derivative of the loss in the raw prediction.
+    Read from the loss class's declared :class:`~fastloss._losses._spec.SGDSpec`
+    (``loss.sgd``): ``grad_factor`` multiplies the fused gradient (1/2 for
+    the squared error, whose objective is ``mean((y - p)**2) / 2 + alpha *
+    ||w||**2 / 2`` as in scikit-learn's SGD); ``power`` is how the loss
+    scales with the targets' scale (``None``: targets are not scaled);
+    ``curvature`` bounds the second derivative of the objective's data term
+    in the raw prediction (standardised units).
     """
 
-    def __init__(self, loss_name, grad_factor, power, curvature):
-        self.loss = LOSSES[loss_name]()
-        self.grad_factor = grad_factor
-        self.power = power
-        self.curvature = curvature
+    def __init__(self, loss):
+        spec = type(loss).sgd
+        params = loss.get_params()
+        self.loss = loss
+        self.spec = spec
+        self.grad_factor = spec.grad_factor
+        self.power = spec.resolve("target_power", params)
+        self.curvature = float(spec.resolve("curvature", params))
+        self.smooth = spec.smooth
+
+    @property
+    def scales(self):
+        """Whether the targets are divided by their scale in standardised units."""
+        return self.power is not None
+
+    def center(self, y):
+        return self.spec.center_of(y, self.loss.get_params())
+
+    def scaled_loss(self, y_scale):
+        """The loss in standardised units: parameters in the targets' units divided by ``y_scale``."""
+        names = self.spec.target_params
+        if not names or y_scale == 1.0:
+            return self.loss
+        params = self.loss.get_params()
+        params.update({name: params[name] / y_scale for name in names})
+        return type(self.loss)(**params)
 
 
-_REGRESSION = {
-    "squared_error": ("squared_error", 0.5, 2, 1.0),
-    "absolute_error": ("absolute_error", 1.0, 1, 1.0),
-}
+#: Target kinds of regression losses.
+_REGRESSION_TARGETS = ("real", "nonnegative", "positive")
+
+
+def _regression_problem(loss):
+    """Why ``loss`` (a class or an instance) cannot be trained by SGDRegressor, or None."""
+    cls = loss if isinstance(loss, type) else type(loss)
+    kind = cls().target_kind if isinstance(loss, type) else loss.target_kind
+    if cls._raw_ndim != 1 or kind not in _REGRESSION_TARGETS:
+        return f"it is not a regression loss (its targets are {kind!r})"
+    if cls.raw != "identity":
+        return (
+            f"its raw prediction is {RAW[cls.raw]} (raw={cls.raw!r}), and SGDRegressor "
+            "predicts the target itself (raw='identity'): its targets cannot be centred "
+            "and scaled the way the trainer does"
+        )
+    if cls.sgd is None:
+        return "it declares no SGD metadata (sgd = SGDSpec(...))"
+    return None
+
+
+def _regression_losses():
+    """Registry names of the losses SGDRegressor trains (read at call time)."""
+    return sorted(name for name, cls in LOSSES.items() if _regression_problem(cls) is None)
+
+
+class _RegressorConstraints:
+    """SGDRegressor's parameter constraints, with the loss names read from the registry.
+
+    A descriptor, so that losses registered after import (user-defined ones)
+    are accepted, on the class and on instances alike.
+    """
+
+    def __get__(self, obj, owner):
+        return {
+            **_BaseSGD._parameter_constraints,
+            "loss": [StrOptions(set(_regression_losses())), FusedLoss],
+        }
 
 
 def _top_eigenvalue(Z, rng, iterations=30):
@@ -270,16 +329,14 @@ class _BaseSGD(BaseEstimator):
         self._mean = mean
         self._inv_scale = 1.0 / scale
         objective = self._objective(n_outputs)
-        if objective.power:
-            ys = targets if rows is None else targets[rows]
-            shift = float(np.median(ys)) if objective.power == 1 else float(ys.mean())
+        ys = targets if rows is None else targets[rows]
+        self._y_shift, self._y_scale = 0.0, 1.0
+        if self.fit_intercept:
+            self._y_shift = objective.center(ys)
+        if objective.scales:
             y_scale = float(np.std(ys))
-            if not (y_scale > 0 and np.isfinite(y_scale)):
-                y_scale = 1.0
-            self._y_shift = shift if self.fit_intercept else 0.0
-            self._y_scale = y_scale
-        else:
-            self._y_shift, self._y_scale = 0.0, 1.0
+            if y_scale > 0 and np.isfinite(y_scale):
+                self._y_scale = y_scale
         shape = (p,) if n_outputs == 1 else (p, n_outputs)
         self._coef_iter = np.zeros(shape)
         self._coef_vel = np.zeros(shape)
@@ -310,7 +367,7 @@ class _BaseSGD(BaseEstimator):
             )
         else:
             self.learning_rate_ = float(self.learning_rate)
-        ref = self._reference_loss(targets if rows is None else targets[rows], n_outputs)
+        ref = self._reference_loss(ys, n_outputs, X.dtype)
         self._ref_loss = max(ref, 1e-3)
         self._bound = DIVERGENCE_FACTOR * self._ref_loss
         self._rate_scale = 1.0
@@ -328,17 +385,20 @@ class _BaseSGD(BaseEstimator):
         # replacement permutes all n rows.
         return np.unique(rng.randint(0, n, size))
 
-    def _reference_loss(self, targets, n_outputs):
-        objective = self._objective(n_outputs)
-        if objective.power == 2:
-            return float(np.mean(((targets - self._y_shift) / self._y_scale) ** 2))
-        if objective.power == 1:
-            return float(np.mean(np.abs((targets - self._y_shift) / self._y_scale)))
-        return math.log(max(n_outputs, 2))
+    def _reference_loss(self, targets, n_outputs, dtype):
+        """Loss of the all-zero model in standardised units (the loss's declared centre).
+
+        Run by the loss's own kernels (which compiles them before training:
+        a user-defined loss Numba cannot compile fails here, by name).
+        """
+        loss = self._objective(n_outputs).scaled_loss(self._y_scale)
+        ys = self._scaled_targets(targets)
+        raw = np.zeros((ys.shape[0],) if n_outputs == 1 else (ys.shape[0], n_outputs), dtype)
+        return loss._serial_mean(ys, raw, None)
 
     def _scaled_targets(self, targets):
-        if self._objective(self._n_outputs).power == 0:
-            return targets
+        if self._y_shift == 0.0 and self._y_scale == 1.0:
+            return targets  # (classification: labels stay as they are)
         return (targets - self._y_shift) / self._y_scale
 
     # -- the training loop ---------------------------------------------------------
@@ -383,7 +443,10 @@ class _BaseSGD(BaseEstimator):
         """One compiled pass over (a part of) the data; False if the loss diverged."""
         objective = self._objective(self._n_outputs)
         kernel = epoch_kernel(type(objective.loss))
-        power = objective.power
+        # In standardised units the objective is y_scale**power times the
+        # original one, with coef divided by y_scale: the penalty scales by
+        # y_scale**(2 - power).
+        power = objective.power or 0
         penalty = self.alpha * self._inv_scale**2 * self._y_scale ** (2 - power)
         # The very first epoch averages only its second half: the first half is
         # the transient away from the zero start.
@@ -419,7 +482,7 @@ class _BaseSGD(BaseEstimator):
             avg_from,
             self._n_avg,
             *buffers,
-            objective.loss._kernel_args,
+            objective.scaled_loss(self._y_scale)._kernel_args,
         )
         self._step = int(step)
         self._n_avg = int(n_avg)
@@ -506,7 +569,8 @@ class _BaseSGD(BaseEstimator):
         backoffs = 0
         lr_before = self.learning_rate_
         # A model whose loss exceeds this is diverging even if no minibatch said so.
-        power = self._objective(self._n_outputs).power
+        objective = self._objective(self._n_outputs)
+        power = objective.power or 0
         limit = self._bound * self._y_scale**power
         good = self._snapshot()
         start = time.perf_counter()
@@ -531,11 +595,11 @@ class _BaseSGD(BaseEstimator):
                     self._restore(good)
                     self._back_off(backoffs, lr_before)
                     continue
-                if power == 1:
+                if not objective.smooth:
                     # The absolute error's gradient does not shrink with the
                     # residuals: steps proportional to the current mean
                     # absolute residual (its inverse "curvature") converge.
-                    scaled = loss / (self._y_scale * self._ref_loss)
+                    scaled = loss / (self._y_scale**power * self._ref_loss)
                     self._rate_scale = float(np.clip(scaled, 1e-9, 1.0))
                 epochs += 1
                 self.n_iter_ += 1
@@ -768,16 +832,26 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
 
     Minimises ``mean(w * loss) / mean(w) + alpha * ||coef||**2 / 2``, where the
     loss is ``(y - p)**2 / 2`` (``"squared_error"``, scikit-learn's
-    convention, so ``alpha = Ridge alpha / n_samples``) or ``|y - p|``
-    (``"absolute_error"``).  Features and targets are standardised inside the
+    convention, so ``alpha = Ridge alpha / n_samples``), ``|y - p|``
+    (``"absolute_error"``) or any other registered regression loss (times
+    its declared ``sgd.grad_factor``, 1 but for the squared error).  Features
+    (and, where the loss allows it, targets) are standardised inside the
     optimizer (never copied), so the defaults work on unscaled data; each epoch
     is one compiled pass over shuffled minibatches with momentum, a decaying
     learning rate and averaging of the iterates.
 
     Parameters
     ----------
-    loss : {"squared_error", "absolute_error"}, default="squared_error"
-        The loss to minimise.
+    loss : str or loss object, default="squared_error"
+        The loss to minimise: the name, in ``fastloss.losses.LOSSES``, of a
+        registered regression loss whose raw prediction is the prediction
+        itself (``"squared_error"``, ``"absolute_error"``, ``"huber"``,
+        ``"quantile"``... and losses made with :func:`fastloss.pointwise_loss`),
+        trained with its default parameters, or an instance such as
+        ``fastloss.Huber(delta=0.5)`` (``set_params(loss__delta=...)``
+        replaces it by a copy with that parameter).  How it is trained comes
+        from its declared ``sgd`` (``fastloss._losses._spec.SGDSpec``).
+        Log-link losses (raw = log of the mean) are refused, with the reason.
     alpha : float, default=1e-4
         L2 penalty on the coefficients (not on the intercept).
     fit_intercept : bool, default=True
@@ -826,7 +900,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     t_ : int
         Training samples seen (updates times batch rows).
     loss_curve_ : list of float
-        Training loss (MSE or MAE, without the penalty) after each epoch of the
+        Training loss (the weighted mean loss: MSE, MAE..., without the penalty) after each epoch of the
         model ``coef_``/``intercept_`` then held, measured on a fixed random
         sample of about 20,000 training rows (all rows when fewer).  The ``tol``
         stopping rule watches it.
@@ -850,10 +924,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     (array([ 1.5, -2. ,  0.5]), array([3.]))
     """
 
-    _parameter_constraints: dict = {
-        **_BaseSGD._parameter_constraints,
-        "loss": [StrOptions(set(_REGRESSION))],
-    }
+    _parameter_constraints = _RegressorConstraints()
 
     def __init__(
         self,
@@ -894,8 +965,45 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         )
         self.loss = loss
 
+    def _loss_instance(self):
+        loss = self.loss
+        return LOSSES[loss]() if isinstance(loss, str) else loss
+
     def _objective(self, n_outputs):
-        return _Objective(*_REGRESSION[self.loss])
+        return _Objective(self._loss_instance())
+
+    def _validate_params(self):
+        # A registered loss the trainer cannot train is named with the reason
+        # (scikit-learn's message would only list the valid names).
+        loss = self.loss
+        if isinstance(loss, str) and loss in LOSSES:
+            loss = LOSSES[loss]()
+        if isinstance(loss, FusedLoss):
+            problem = _regression_problem(loss)
+            if problem is not None:
+                raise InvalidParameterError(
+                    f"The 'loss' parameter of SGDRegressor cannot be {self.loss!r}: {problem}. "
+                    f"SGDRegressor trains the losses {_regression_losses()} (or instances of them)."
+                )
+        super()._validate_params()
+
+    def set_params(self, **params):
+        """Set parameters; ``loss__<name>`` makes a new loss with that parameter changed.
+
+        Loss objects are immutable, so ``set_params(loss__delta=0.5)`` replaces
+        ``loss`` by a copy with ``delta=0.5`` (as ``loss=Huber(delta=0.5)`` would).
+        """
+        nested = {key: params.pop(key) for key in list(params) if key.startswith("loss__")}
+        if nested:
+            loss = self._loss_instance() if "loss" not in params else params["loss"]
+            if isinstance(loss, str):
+                loss = LOSSES[loss]() if loss in LOSSES else loss
+            if not isinstance(loss, FusedLoss):
+                raise ValueError(f"loss__ parameters need a loss with parameters, got loss={loss!r}.")
+            values = loss.get_params()
+            values.update({key[len("loss__") :]: value for key, value in nested.items()})
+            params["loss"] = type(loss)(**values)
+        return super().set_params(**params)
 
     def _encode_targets(self, y, first, classes, partial):
         self._n_outputs = 1
@@ -980,9 +1088,7 @@ n_features_in_, feature_names_in_
     """
 
     def _objective(self, n_outputs):
-        if n_outputs == 1:
-            return _Objective("log_loss", 1.0, 0, 0.25)
-        return _Objective("multinomial", 1.0, 0, 0.5)
+        return _Objective(LOSSES["log_loss" if n_outputs == 1 else "multinomial"]())
 
     def _encode_targets(self, y, first, classes, partial):
         if y.dtype.kind not in "iub" and y.dtype.kind not in "US":
