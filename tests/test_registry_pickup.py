@@ -21,7 +21,7 @@ PROBE_MODULE = textwrap.dedent(
     from fastloss._jit import jit
     from fastloss._losses._base import PointwiseLoss
     from fastloss._losses._pointwise import pointwise_kernels
-    from fastloss._losses._spec import Interval, Param, Reference
+    from fastloss._losses._spec import Interval, Param, Reference, SGDSpec
     from fastloss._registry import register_loss
 
 
@@ -50,6 +50,7 @@ PROBE_MODULE = textwrap.dedent(
         target = "nonnegative"  # targets from the declared domain, or the loss raises
         raw = "identity"
         reference = Reference("sklearn_loss", "sklearn._loss.loss", "HuberLoss", {"delta": "delta"})
+        sgd = SGDSpec(curvature=1.0, center="median", target_power=2, target_params=("delta",))
         _kernels = pointwise_kernels("pickup_probe", _probe, _probe_numpy, target=target)
     '''
 )
@@ -124,11 +125,15 @@ CHECK = textwrap.dedent(
     from fastloss.linear_model._epoch import epoch_kernel
     from fastloss._warmup import _estimator_losses
     assert epoch_kernel(cls).numba is not None
-    # TODO(lead): the estimators do not accept registered losses yet on this
-    # branch (SGDRegressor's loss options are fixed); once G's registry-driven
-    # acceptance lands, this must become: "pickup_probe" in _estimator_losses(SGDRegressor)
-    # and SGDRegressor(loss="pickup_probe").fit(...) trains.
-    print("estimators accept it:", "pickup_probe" in _estimator_losses(SGDRegressor))
+    # SGDRegressor reads its losses from the registry: by name and as an object.
+    assert "pickup_probe" in _estimator_losses(SGDRegressor)
+    X = rng.normal(size=(400, 2))
+    y = np.abs(X @ [1.5, -0.5] + 3.0)  # in the declared domain (y >= 0)
+    by_name = SGDRegressor(loss="pickup_probe", random_state=0).fit(X, y)
+    by_object = SGDRegressor(loss=cls(delta=1.0), random_state=0).fit(X, y)
+    assert np.array_equal(by_name.coef_, by_object.coef_)
+    assert by_name.score(X, y) > 0.5
+    print("estimators ok")
     """
 )
 
@@ -142,6 +147,4 @@ def test_a_new_loss_is_picked_up_everywhere(tmp_path):
                             env={**os.environ, "PYTHONPATH": path}, timeout=900)  # fmt: skip
     assert result.returncode == 0, result.stderr[-4000:]
     lines = result.stdout.split("\n")
-    assert lines[:4] == ["warmup ok", "bench ok", "streaming ok", "tests ok"], result.stdout
-    # What this branch's estimators support today (see the TODO above).
-    assert lines[4] == "estimators accept it: False", result.stdout
+    assert lines[:5] == ["warmup ok", "bench ok", "streaming ok", "tests ok", "estimators ok"], result.stdout
