@@ -55,7 +55,7 @@ class _UserHelper(LazyHelper):
     the digest of its code)."""
 
     def _build(self, numba, cache):
-        super()._build(numba, False)
+        super()._build(numba, None)
 
 
 # The wrappers the kernels call: f with the parameters unpacked from theta.
