@@ -83,6 +83,11 @@ def numba_available() -> bool:
         _guard_forks()
         try:
             import numba  # noqa: F401
+            # Numba's typeof of every array reads np.ma, whose first access
+            # imports numpy.ma: done here, under the lock forks wait for, not
+            # in whichever thread calls a kernel first (a child forked during
+            # that import would block on numpy.ma's module lock for good).
+            import numpy.ma  # noqa: F401
         except Exception as exc:  # ImportError, or a broken llvmlite install
             _numba_error = exc
             return False

@@ -128,6 +128,19 @@ def test_unknown_names_and_losses_it_cannot_train():
         SGDRegressor(loss=3.0).fit(X, y)
 
 
+def test_identity_loss_of_restricted_targets_is_refused():
+    """Centred and scaled targets leave a domain such as y >= 0: refused, with the reason."""
+
+    @fastloss.pointwise_loss(target="nonnegative", name="test_sgd_nonnegative_loss")
+    def half_square(y, raw):
+        return 0.5 * (raw - y) ** 2, raw - y
+
+    X, y, _ = make_data()
+    for loss in ("test_sgd_nonnegative_loss", half_square()):
+        with pytest.raises(InvalidParameterError, match="centres and scales the targets"):
+            SGDRegressor(loss=loss).fit(X, np.abs(y))
+
+
 def test_loss_object_get_set_params_clone_and_pickle():
     reg = SGDRegressor(loss=fastloss.Huber(delta=0.5), alpha=0.01)
     params = reg.get_params()

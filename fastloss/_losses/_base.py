@@ -51,6 +51,10 @@ class FusedLoss:
     _kernel_args: tuple = ()
     #: Whether ``fastloss bench --quick`` times this loss (``--full`` times every loss).
     bench_quick = False
+    #: Whether its kernels are bound by memory traffic (plain arithmetic, no
+    #: exp/log per element): bench/loss_family.py then holds it to the
+    #: bandwidth floor and to a float32 gain.
+    memory_bound = False
 
     def __init__(self, *args, **kwargs):
         cls = type(self).__name__

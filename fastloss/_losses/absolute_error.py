@@ -49,6 +49,7 @@ class MeanAbsoluteError(PointwiseLoss):
 
     target = "real"
     raw = "identity"
+    memory_bound = True
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "AbsoluteError")
     hessian_kind = "ones"
     sgd = SGDSpec(curvature=1.0, center="median", target_power=1, smooth=False)

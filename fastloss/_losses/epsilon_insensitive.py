@@ -52,6 +52,7 @@ class EpsilonInsensitive(PointwiseLoss):
     params = (Param("epsilon", 0.1, Interval(0, None, closed="left")),)
     target = "real"
     raw = "identity"
+    memory_bound = True
     reference = Reference("sgd", _SGD, "EpsilonInsensitive", ("epsilon",))
     sgd = SGDSpec(curvature=1.0, center="median", target_power=1, target_params=("epsilon",),
                   smooth=False)  # fmt: skip
@@ -112,6 +113,7 @@ class SquaredEpsilonInsensitive(PointwiseLoss):
     params = (Param("epsilon", 0.1, Interval(0, None, closed="left")),)
     target = "real"
     raw = "identity"
+    memory_bound = True
     reference = Reference("sgd", _SGD, "SquaredEpsilonInsensitive", ("epsilon",))
     # max(0, |d| - epsilon)**2: curvature 2 outside the tube.
     sgd = SGDSpec(curvature=2.0, center="mean", target_power=2, target_params=("epsilon",))

@@ -64,6 +64,7 @@ class Hinge(PointwiseLoss):
     params = (Param("threshold", 1.0, Interval(0, None, closed="left")),)
     target = "binary"
     raw = "margin"
+    memory_bound = True
     reference = Reference("sgd", _SGD, "Hinge", ("threshold",), signed_labels=True)
     _kernels = pointwise_kernels(
         "hinge", _hinge, _hinge_numpy, target=target, hess=_zero, hess_numpy=_zero_numpy
@@ -116,6 +117,7 @@ class SquaredHinge(PointwiseLoss):
     params = (Param("threshold", 1.0, Interval(0, None, closed="left")),)
     target = "binary"
     raw = "margin"
+    memory_bound = True
     reference = Reference("sgd", _SGD, "SquaredHinge", ("threshold",), signed_labels=True)
     _kernels = pointwise_kernels(
         "squared_hinge", _squared_hinge, _squared_hinge_numpy, target=target,
@@ -171,6 +173,7 @@ class ModifiedHuber(PointwiseLoss):
 
     target = "binary"
     raw = "margin"
+    memory_bound = True
     reference = Reference("sgd", _SGD, "ModifiedHuber", signed_labels=True)
     _kernels = pointwise_kernels(
         "modified_huber", _modified_huber, _modified_huber_numpy, target=target,

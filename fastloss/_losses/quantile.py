@@ -51,6 +51,7 @@ class Pinball(PointwiseLoss):
     params = (Param("quantile", 0.5, Interval(0, 1, closed="neither")),)
     target = "real"
     raw = "identity"
+    memory_bound = True
     reference = Reference(
         "sklearn_loss", "sklearn._loss.loss", "PinballLoss", {"quantile": "quantile"}
     )

@@ -62,6 +62,7 @@ class Huber(PointwiseLoss):
     params = (Param("delta", 1.0, Interval(0, None, closed="neither")),)
     target = "real"
     raw = "identity"
+    memory_bound = True
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HuberLoss", {"delta": "delta"})
     # Quadratic (curvature 1) within delta of the target; delta is in the targets' units.
     sgd = SGDSpec(curvature=1.0, center="median", target_power=2, target_params=("delta",))

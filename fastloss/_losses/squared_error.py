@@ -46,6 +46,7 @@ class MeanSquaredError(PointwiseLoss):
 
     target = "real"
     raw = "identity"
+    memory_bound = True
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfSquaredError", scale=2.0)
     bench_quick = True
     #: scikit-learn's SGD objective is (y - p)**2 / 2: curvature 1 in raw.

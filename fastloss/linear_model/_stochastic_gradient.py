@@ -19,7 +19,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from .._dask import is_dask
 from .._losses._base import FusedLoss
-from .._losses._spec import RAW
+from .._losses._spec import RAW, TARGETS
 from .._registry import LOSSES
 from .._validation import as_ndarray
 from ._epoch import epoch_kernel
@@ -99,6 +99,14 @@ def _regression_problem(loss):
             f"its raw prediction is {RAW[cls.raw]} (raw={cls.raw!r}), and SGDRegressor "
             "predicts the target itself (raw='identity'): its targets cannot be centred "
             "and scaled the way the trainer does"
+        )
+    if kind != "real":
+        # The trainer centres and scales the targets (y - centre) / scale: a
+        # domain such as y >= 0 would not hold for them, and the loss's own
+        # target check would turn every step into NaN.
+        return (
+            f"its targets are restricted ({TARGETS[kind][1]}), and SGDRegressor centres "
+            "and scales the targets: only losses of real targets (target='real') train"
         )
     if cls.sgd is None:
         return "it declares no SGD metadata (sgd = SGDSpec(...))"

@@ -1,0 +1,117 @@
+"""The loss family's targets at N = 10,000,000, as time ratios measured in one run.
+
+Run:  python bench/loss_family.py [--n N] [--repeat R]
+
+Every registered loss (read from the registry, nothing listed here), float64
+and float32, 2 threads, outputs preallocated on every side:
+
+- ``vs sklearn``: scikit-learn's ``_loss`` counterpart (where the loss
+  declares one) ``loss_gradient(..., loss_out=, gradient_out=, n_threads=)``
+  time over fastloss's ``loss_gradient(..., gradient_out=)`` (target >= 2x);
+- ``of floor``: the bandwidth floor (read y and raw, write one array) over
+  fastloss's time (target >= 0.8 for the losses declaring
+  ``memory_bound = True``);
+- ``f64/f32``: fastloss's float64 time over its float32 time (target >= 1.5x
+  for the memory-bound losses);
+- a user-defined Huber (``fastloss.pointwise_loss``) against the built-in
+  ``Huber`` (target: at most 1.2x its time).
+
+Sides are timed in turn (best of R), so machine noise moves them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from core_ratios import best_times  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+
+    import sklearn
+
+    import fastloss
+    from fastloss import _floor
+    from fastloss._losses._cases import draw_inputs, reference_object
+    from fastloss.losses import LOSSES
+
+    fastloss.set_num_threads(args.threads)
+    n, threads = args.n, args.threads
+    rng = np.random.default_rng(0)
+    print(f"fastloss {fastloss.__version__} ({fastloss.get_backend()}), scikit-learn "
+          f"{sklearn.__version__}, numpy {np.__version__}, {threads} threads, N = {n:,}; "
+          f"best of {args.repeat}, outputs preallocated")
+    print(f"{'loss':27} {'f64 ms':>8} {'sklearn ms':>10} {'vs sklearn':>10} {'floor ms':>8} "
+          f"{'of floor':>8} {'f32 ms':>7} {'f64/f32':>7}  targets")
+    failures = 0
+    for name, cls in sorted(LOSSES.items()):
+        if cls._raw_ndim != 1 or getattr(cls, "user_defined", False):
+            continue  # CrossEntropy: bench/core_ratios.py; user losses: below
+        loss = cls()
+        times = {}
+        for dtype in (np.float64, np.float32):
+            y, raw = draw_inputs(loss, n, rng, dtype=dtype)
+            grad, floor_out = np.empty_like(raw), np.empty_like(raw)
+            sides = [lambda: loss.loss_gradient(y, raw, gradient_out=grad),
+                     lambda: _floor.read_write_floor(n, y, raw, floor_out)]
+            peer = reference_object(loss) if dtype == np.float64 else None
+            if peer is not None and type(peer).__module__.startswith("sklearn._loss"):
+                y64, raw64 = y.astype(np.float64), raw.astype(np.float64)
+                loss_out, grad_out = np.empty(n), np.empty(n)
+                sides.append(lambda: peer.loss_gradient(
+                    y64, raw64, loss_out=loss_out, gradient_out=grad_out, n_threads=threads))
+            times[dtype] = best_times(sides, args.repeat)
+        ours, floor = times[np.float64][:2]
+        ours32 = times[np.float32][0]
+        sk = times[np.float64][2] if len(times[np.float64]) > 2 else None
+        checks = []
+        if sk is not None:
+            checks.append(("vs sklearn >= 2x", sk / ours >= 2))
+        if getattr(cls, "memory_bound", False):
+            checks += [("of floor >= 0.8", floor / ours >= 0.8),
+                       ("f64/f32 >= 1.5x", ours / ours32 >= 1.5)]
+        missed = [label for label, ok in checks if not ok]
+        failures += len(missed)
+        print(f"{cls.__name__:27} {ours * 1e3:8.2f} "
+              f"{'-' if sk is None else f'{sk * 1e3:.2f}':>10} "
+              f"{'-' if sk is None else f'{sk / ours:.1f}x':>10} {floor * 1e3:8.2f} "
+              f"{floor / ours:8.2f} {ours32 * 1e3:7.2f} {ours / ours32:6.2f}x  "
+              + (", ".join(label for label, _ in checks) or "-")
+              + (f"  MISSED: {', '.join(missed)}" if missed else ""))
+
+    # A user-defined Huber: the same arithmetic as the built-in's helper.
+    @fastloss.pointwise_loss
+    def user_huber(y, raw, delta=1.0):
+        d = raw - y
+        a = np.abs(d)
+        inner = a <= delta
+        return (np.where(inner, 0.5 * a * a, delta * (a - 0.5 * delta)),
+                np.where(inner, d, np.where(d >= 0.0, delta, -delta)))
+
+    builtin, user = fastloss.Huber(), user_huber()
+    y, raw = draw_inputs(builtin, n, rng)
+    g1, g2 = np.empty(n), np.empty(n)
+    t_builtin, t_user = best_times([lambda: builtin.loss_gradient(y, raw, gradient_out=g1),
+                                    lambda: user.loss_gradient(y, raw, gradient_out=g2)],
+                                   args.repeat)
+    assert np.array_equal(g1, g2)
+    ok = t_user / t_builtin <= 1.2
+    failures += not ok
+    print(f"user-defined Huber (fastloss.pointwise_loss): {t_user * 1e3:.2f} ms against the "
+          f"built-in Huber's {t_builtin * 1e3:.2f} ms: {t_user / t_builtin:.2f}x "
+          f"(target <= 1.2x){'' if ok else '  MISSED'}")
+    return failures
+
+
+if __name__ == "__main__":
+    raise SystemExit(1 if main() else 0)
