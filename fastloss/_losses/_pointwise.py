@@ -73,7 +73,7 @@ def _metric_sums(y, p, w, theta):
     """Per-column weighted loss sums of (n, k) arrays, plus weight sum and min."""
     n, k = y.shape
     nb = n_blocks(n)
-    sums = np.zeros((nb, k))
+    sums = np.zeros((k, nb))  # one contiguous row of block sums per column
     wsums = np.zeros(nb)
     wmins = np.empty(nb)
     yf = y.reshape(n * k)
@@ -102,21 +102,21 @@ def _metric_sums(y, p, w, theta):
                         value = elem(ys[j], ps[j], theta)[0]
                         run += value if valid(ys[j], theta) else np.nan
                 acc += run
-            sums[b, 0] = acc
+            sums[0, b] = acc
         elif k == 1:  # the common case: a unit-stride loop LLVM vectorises
             acc = 0.0
             for j in range(yb.shape[0]):
                 value = elem(yb[j], pb[j], theta)[0]
                 value = value if valid(yb[j], theta) else np.nan
                 acc, wsum, wmin = accumulate(acc, wsum, wmin, value, wb, j)
-            sums[b, 0] = acc
+            sums[0, b] = acc
         else:
             for r in range(hi - lo):
                 wi = weight(wb, r)
                 for j in range(k):
                     t = yb[r * k + j]
                     value = elem(t, pb[r * k + j], theta)[0]
-                    sums[b, j] += wi * (value if valid(t, theta) else np.nan)
+                    sums[j, b] += wi * (value if valid(t, theta) else np.nan)
                 wsum += wi
                 wmin = min(wmin, wi)
         wsum, wmin = weight_totals(wb, hi - lo, wsum, wmin)
@@ -124,7 +124,7 @@ def _metric_sums(y, p, w, theta):
         wmins[b] = wmin
     columns = np.zeros(k)
     for j in range(k):
-        columns[j] = total(sums[:, j])  # compensated: thread-count independent
+        columns[j] = total(sums[j])  # compensated: thread-count independent
     return columns, total(wsums), smallest(wmins)
 
 
