@@ -13,6 +13,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 PROBE_MODULE = textwrap.dedent(
     '''
     """A Huber loss under another name, declared like a built-in loss."""
@@ -136,6 +138,9 @@ CHECK = textwrap.dedent(
 )
 
 
+# A cold compile of every kernel in a fresh interpreter (about a minute):
+# run by `python -m pytest -m slow`, which CI runs.
+@pytest.mark.slow
 def test_a_new_loss_is_picked_up_everywhere(tmp_path):
     (tmp_path / "pickup_probe_module.py").write_text(PROBE_MODULE)
     tests = os.path.dirname(os.path.abspath(__file__))

@@ -58,6 +58,9 @@ FORK = textwrap.dedent(
 )
 
 
+# About a minute (a cold warmup in a thread, seven fork pools): in the slow
+# set (`python -m pytest -m slow`), which CI runs.
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_fork_while_another_thread_compiles_leaves_working_children(tmp_path):
     # Without the fork handlers a child inherits Numba's compiler lock held by

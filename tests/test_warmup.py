@@ -48,7 +48,9 @@ def _run(code, **env):
     return result.stdout.split("\n")
 
 
-@pytest.mark.parametrize("estimators", [False, True])
+# estimators=True also compiles every trainable loss's SGD loop (about a
+# minute more): in the slow set, which CI runs.
+@pytest.mark.parametrize("estimators", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_warmup_compiles_every_kernel(estimators):
     lines = [line for line in _run(CHECK.replace("ESTIMATORS", str(estimators))) if line]
     from fastloss._warmup import _estimator_losses
