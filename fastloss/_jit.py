@@ -39,6 +39,7 @@ __all__ = [
     "serial",
     "numba_available",
     "PARALLEL_MIN_SIZE",
+    "ROW_ALIGN",
     "get_num_threads",
     "set_num_threads",
 ]
@@ -49,7 +50,7 @@ PARALLEL_MIN_SIZE = 50_000
 
 #: Row ranges given to threads start at multiples of this (the kernels' block
 #: size), so a split changes no block's partial sum.
-_ROW_ALIGN = 4096
+ROW_ALIGN = 4096
 
 #: Float operations may be re-associated (lets LLVM vectorise reductions with
 #: several accumulators) and contracted into FMAs: both change results only
@@ -173,7 +174,7 @@ class Rows:
         """Run ``dispatcher`` over ``threads`` row ranges of ``args`` and merge."""
         n = args[self.args[0]].shape[0]
         step = -(-n // threads)
-        step = -(-step // _ROW_ALIGN) * _ROW_ALIGN
+        step = -(-step // ROW_ALIGN) * ROW_ALIGN
         bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
         if len(bounds) <= 1:
             return dispatcher(*args)

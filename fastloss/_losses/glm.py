@@ -120,11 +120,9 @@ def _half_tweedie(y, raw, theta):
         e = exp_real(r)
         return 0.5 * (e - t) * (e - t), e * (e - t)
     if p == 1.0:
-        e = exp_real(r)
-        return e - t * r, e - t
+        return _half_poisson(y, raw, theta)
     if p == 2.0:
-        e = exp_real(-r)
-        return r + t * e, 1.0 - t * e
+        return _half_gamma(y, raw, theta)
     e1 = exp_real((1.0 - p) * r)
     e2 = exp_real((2.0 - p) * r)
     return e2 / (2.0 - p) - t * e1 / (1.0 - p), e2 - t * e1
@@ -140,9 +138,9 @@ def _half_tweedie_hess(y, raw, theta):
         e = exp_real(r)
         return e * (2.0 * e - t)
     if p == 1.0:
-        return exp_real(r)
+        return _half_poisson_hess(y, raw, theta)
     if p == 2.0:
-        return t * exp_real(-r)
+        return _half_gamma_hess(y, raw, theta)
     e1 = exp_real((1.0 - p) * r)
     e2 = exp_real((2.0 - p) * r)
     return (2.0 - p) * e2 - (1.0 - p) * t * e1
@@ -154,9 +152,9 @@ def _half_tweedie_hess_numpy(y, raw, theta):
         e = np.exp(raw)
         return e * (2.0 * e - y)
     if p == 1.0:
-        return np.exp(raw)
+        return _half_poisson_hess_numpy(y, raw, theta)
     if p == 2.0:
-        return y * np.exp(-raw)
+        return _half_gamma_hess_numpy(y, raw, theta)
     e1 = np.exp((1.0 - p) * raw)
     e2 = np.exp((2.0 - p) * raw)
     return (2.0 - p) * e2 - (1.0 - p) * y * e1

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import _ROW_ALIGN, Rows, jit
+from .._jit import ROW_ALIGN, Rows, jit
 from .._mathfn import (
     accumulate,
     block_of,
@@ -40,13 +40,13 @@ def _label_index(label, k):
 def _chunk_rows(k):
     """Rows per chunk: at most about 16k logits, so the scratch stays in L2.
 
-    A power of two dividing _ROW_ALIGN (16 to 4096 rows), so that chunks
+    A power of two dividing ROW_ALIGN (16 to 4096 rows), so that chunks
     tile the row ranges a split across threads makes: the chunks, their
     shared shifts and so every chunk's sum are the same for any thread count
     (chunks of 16384 // k rows straddled the thread boundaries, and float32
     results changed with the number of threads).
     """
-    rows = _ROW_ALIGN
+    rows = ROW_ALIGN
     while rows > 16 and rows * k > 16384:
         rows //= 2
     return rows
