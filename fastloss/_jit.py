@@ -36,6 +36,7 @@ from . import _cache
 __all__ = [
     "jit",
     "Rows",
+    "Absent",
     "serial",
     "numba_available",
     "PARALLEL_MIN_SIZE",
@@ -125,7 +126,11 @@ class LazyHelper(_Lazy):
         # Numba IR level instead (inline="always") types the helper again at
         # every call site: it doubled the compile time.  LLVM inlining keeps
         # the helper's own fast-math flags (none for the log/exp helpers).
-        self.dispatcher = numba.njit(forceinline=True, **self.options)(self.py_func)
+        # No cfunc wrapper (helpers are never first-class function values);
+        # the CPython wrapper stays: tests call helpers from Python.
+        self.dispatcher = numba.njit(forceinline=True, no_cfunc_wrapper=True, **self.options)(
+            self.py_func
+        )
         _enable_cache(self.dispatcher, cache)
 
     def __call__(self, *args):
@@ -206,6 +211,76 @@ class Rows:
         return tuple(merged)
 
 
+class Absent:
+    """Optional array arguments a kernel receives as empty arrays instead of None.
+
+    A ``None`` argument is its own Numba type: a kernel called with and
+    without sample weights (or with any combination of requested outputs)
+    would be compiled once per combination.  Replaced by an empty array of
+    the type the present argument has, every combination runs one compiled
+    kernel, which tells "absent" from "present" at run time by the length
+    (``_mathfn.weight``, ``store``, ``unweighted``).  (An input of no samples
+    makes the two meanings coincide, harmlessly: there is nothing to weigh
+    or to write.)
+
+    Parameters
+    ----------
+    weights : tuple of int
+        Positions of sample-weight arguments (float64 when present).
+    outputs : tuple of int
+        Positions of output arrays, present with the dtype and shape of
+        argument ``like``.
+    per_sample : tuple of int
+        Positions of 1-D outputs (one value per sample, per row of ``like``),
+        present with ``like``'s dtype.
+    like : int
+        Position of the argument whose dtype (and shape) outputs have.
+    """
+
+    def __init__(self, weights=(), outputs=(), per_sample=(), like=1):
+        self.weights = tuple(weights)
+        self.outputs = tuple(outputs)
+        self.per_sample = tuple(per_sample)
+        self.like = like
+
+    def fill(self, args):
+        """``args`` with each absent argument replaced by its empty array."""
+        if not any(args[i] is None for i in self.weights + self.outputs + self.per_sample):
+            return args
+        args = list(args)
+        like = args[self.like]
+        for i in self.weights:
+            if args[i] is None:
+                args[i] = _no_weights()
+        for i in self.outputs:
+            if args[i] is None:
+                args[i] = _empty((0, *like.shape[1:]), like.dtype)
+        for i in self.per_sample:
+            if args[i] is None:
+                args[i] = _empty(0, like.dtype)
+        return args
+
+
+def _empty(shape, dtype):
+    import numpy as np
+
+    return np.empty(shape, dtype)
+
+
+_NO_WEIGHTS = []
+
+
+def _no_weights():
+    # One shared empty float64 array.  Writeable, as weights usually are: a
+    # read-only array is another Numba type (another compiled kernel); it
+    # has no elements to write anyway.
+    if not _NO_WEIGHTS:
+        import numpy as np
+
+        _NO_WEIGHTS.append(np.empty(0))
+    return _NO_WEIGHTS[0]
+
+
 class LazyKernel(_Lazy):
     """A kernel compiled once (serial, ``nogil``), optionally split across threads."""
 
@@ -214,14 +289,17 @@ class LazyKernel(_Lazy):
     #: able to import (a doctest's, say) cannot be loaded back.
     cacheable = True
 
-    def __init__(self, func, options, rows):
+    def __init__(self, func, options, rows, absent=None):
         super().__init__(func, options)
         self.rows = rows
+        self.absent = absent
         self.dispatcher = None
         self.ready = False  # set once built *and* its globals rebound
 
     def _build(self, numba, cache):
-        self.dispatcher = numba.njit(nogil=True, **self.options)(self.py_func)
+        self.dispatcher = numba.njit(nogil=True, no_cfunc_wrapper=True, **self.options)(
+            self.py_func
+        )
         _enable_cache(self.dispatcher, cache if self.cacheable else None)
 
     def __call__(self, size, *args):
@@ -233,6 +311,8 @@ class LazyKernel(_Lazy):
         """
         if not self.ready:
             _materialise()
+        if self.absent is not None:
+            args = self.absent.fill(args)
         if self.rows is not None and size >= PARALLEL_MIN_SIZE:
             threads = get_num_threads()
             # The lock object itself is released, not the module global: a
@@ -439,10 +519,11 @@ class KernelTemplate:
     cache entry, named after a digest of the bound helpers' code).
     """
 
-    def __init__(self, func, options, rows):
+    def __init__(self, func, options, rows, absent=None):
         self.py_func = func
         self.options = options
         self.rows = rows
+        self.absent = absent
 
     def specialise(self, suffix: str, **bindings) -> LazyKernel:
         import zlib  # hashlib costs import fastloss 8 ms; this needs no cryptography
@@ -466,11 +547,12 @@ class KernelTemplate:
         clone.__qualname__ = f"{func.__qualname__}_{suffix}_{digest:08x}"
         clone.__module__ = func.__module__
         clone.__doc__ = func.__doc__
-        return LazyKernel(clone, self.options, self.rows)
+        return LazyKernel(clone, self.options, self.rows, self.absent)
 
 
 def jit(
     rows: Rows | None = None,
+    absent: Absent | None = None,
     helper: bool = False,
     template: bool = False,
     fastmath=FASTMATH,
@@ -482,6 +564,9 @@ def jit(
     ----------
     rows : Rows, optional
         Split calls on large inputs across threads by rows (see :class:`Rows`).
+    absent : Absent, optional
+        Optional array arguments passed to the compiled kernel as empty
+        arrays rather than None (see :class:`Absent`).
     helper : bool
         The function is a scalar helper called only from other kernels.
     template : bool
@@ -499,8 +584,8 @@ def jit(
         if helper:
             return LazyHelper(func, opts)
         if template:
-            return KernelTemplate(func, opts, rows)
-        return LazyKernel(func, opts, rows)
+            return KernelTemplate(func, opts, rows, absent)
+        return LazyKernel(func, opts, rows, absent)
 
     return decorate
 

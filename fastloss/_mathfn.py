@@ -90,10 +90,19 @@ def n_blocks(n):
 
 @jit(helper=True, fastmath=None)
 def block_of(w, lo, hi):
-    """``w[lo:hi]``, or None when there are no sample weights."""
+    """``w[lo:hi]``; None stays None, and an absent (empty) array stays empty."""
     if w is None:
         return None
     return w[lo:hi]
+
+
+@jit(helper=True, fastmath=None)
+def unweighted(w):
+    """Whether ``w`` means "no sample weights": None (decided at compile
+    time) or an empty array (at run time; see ``_jit.Absent``)."""
+    if w is None:
+        return True
+    return w.shape[0] == 0
 
 
 @jit(helper=True, fastmath=None)
@@ -133,10 +142,16 @@ def smallest(a):
 def accumulate(acc, wsum, wmin, value, wb, j):
     """Add ``value`` (weighted by ``wb[j]``) to a block's running sums.
 
-    Without weights (``wb is None``, pruned at compile time) only ``acc``
-    changes; :func:`weight_totals` then fills in the weight sum and minimum.
+    Without weights (:func:`unweighted`) only ``acc`` changes;
+    :func:`weight_totals` then fills in the weight sum and minimum.  The test
+    is loop-invariant: LLVM hoists it out of the caller's loop (unswitching),
+    leaving a plain loop for each case.
     """
+    # "is None" first, on the argument itself: Numba prunes that branch at
+    # compile time, so the code after it is never typed for None.
     if wb is None:
+        return acc + value, wsum, wmin
+    if wb.shape[0] == 0:
         return acc + value, wsum, wmin
     wi = np.float64(wb[j])
     return acc + wi * value, wsum + wi, min(wmin, wi)
@@ -147,22 +162,52 @@ def weight_totals(wb, count, wsum, wmin):
     """A block's (weight sum, weight min), given what :func:`accumulate` summed."""
     if wb is None:
         return np.float64(count), 1.0
+    if wb.shape[0] == 0:
+        return np.float64(count), 1.0
     return wsum, wmin
 
 
 @jit(helper=True, fastmath=None)
 def weight(w, i):
-    """``w[i]``, or 1.0 when there are no sample weights (pruned at compile time)."""
+    """``w[i]``, or 1.0 without sample weights (see :func:`unweighted`).
+
+    The run-time test costs loops that could vectorise their speed (LLVM
+    unswitches only small loops): there, branch on :func:`unweighted` once
+    and use :func:`weight_present` inside.
+    """
+    if w is None:
+        return 1.0
+    if w.shape[0] == 0:
+        return 1.0
+    return np.float64(w[i])
+
+
+@jit(helper=True, fastmath=None)
+def weight_present(w, i):
+    """``w[i]`` of weights known to be present (None: 1.0, decided at compile time)."""
     if w is None:
         return 1.0
     return np.float64(w[i])
 
 
 @jit(helper=True, fastmath=None)
+def wanted(out):
+    """Whether output ``out`` is requested: not None, not absent (empty)."""
+    if out is None:
+        return False
+    return out.shape[0] != 0
+
+
+@jit(helper=True, fastmath=None)
 def store(out, i, value):
-    """``out[i] = value`` (cast to out's dtype); nothing when ``out`` is None
-    (pruned at compile time, and LLVM then drops the value's arithmetic)."""
-    if out is not None:
+    """``out[i] = value`` (cast to out's dtype), when ``out`` is :func:`wanted`.
+
+    None is pruned at compile time (LLVM then drops the value's arithmetic);
+    an absent (empty) output is tested at run time.
+    """
+    if out is None:
+        return
+    if out.shape[0] != 0:
         out[i] = value
 
 

@@ -2,9 +2,11 @@
 
 Numba compiles one function at a time in a process.  With a writable disk
 cache and more than one core, :func:`warmup` therefore has a second Python
-process compile half of the kernels into the cache while this process
-compiles the other half, then loads that half from the cache: the same work,
-in about half the wall time.
+process compile kernels into the cache while this process compiles others,
+then loads the second process's share from the cache: the same work, in
+about half the wall time.  The two processes share the losses out as they
+go (each claims the next loss by creating a file), so neither waits for
+the other whatever the losses cost to compile.
 """
 
 from __future__ import annotations
@@ -55,20 +57,37 @@ def warmup(dtypes=("float32", "float64"), estimators: bool = False) -> dict:
     for name in names:
         start = time.perf_counter()
         if get_backend() == "numba":
-            # The helper leaves out what the metrics compile here too.
-            helper = _start_helper("losses-unshared", name)
-            _run_group("metrics", name)
-            if estimators:
-                _run_group("estimators", name)
-            if helper is not None:
-                _wait(helper)
-            _run_group("losses", name)  # loads what the helper compiled
+            _compile_dtype(name, estimators)
         spent[name] = time.perf_counter() - start
     return spent
 
 
-def _start_helper(group, dtype):
-    """A process compiling ``group`` into the disk cache, or None where that cannot help."""
+def _compile_dtype(name, estimators):
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="fastloss-warmup-") as claims:
+        helper = _start_helper(name, claims)
+        _run_group("metrics", name)
+        if estimators:
+            _run_group("estimators", name)
+        # The losses the helper has not claimed yet.
+        _run_group("losses", name, claims=claims if helper is not None else None)
+        if helper is not None:
+            _wait(helper)
+    _run_group("losses", name)  # loads what the helper compiled
+
+
+def _claim(claims, name):
+    """Whether this process takes loss ``name`` (first to create its file in ``claims``)."""
+    try:
+        os.close(os.open(os.path.join(claims, name), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _start_helper(dtype, claims):
+    """A process compiling losses into the disk cache, or None where that cannot help."""
     from . import _cache, _jit
 
     # Here, not at import: it costs `import fastloss` 9 ms.  Under the lock
@@ -86,7 +105,10 @@ def _start_helper(group, dtype):
         "FASTLOSS_BACKEND": "numba",
         "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
     }
-    code = f"from fastloss._warmup import _run_group; _run_group({group!r}, {dtype!r})"
+    code = (
+        "from fastloss._warmup import _run_group; "
+        f"_run_group('losses', {dtype!r}, claims={claims!r}, helper=True)"
+    )
     try:
         return subprocess.Popen(
             [sys.executable, "-c", code],
@@ -110,14 +132,15 @@ def _wait(helper, timeout=600):
         helper.wait()
 
 
-def _run_group(group, dtype_name):
+def _run_group(group, dtype_name, claims=None, helper=False):
     """Call every public function of ``group`` once.
 
     Groups: "metrics", "losses" (every registered loss, at its declared
-    defaults, on targets of its declared domain), "estimators" (each
-    estimator with each loss it declares), and "losses-unshared" (the losses
-    less those whose ``loss`` runs the kernels of "metrics").
-    "metrics" and "losses-unshared" take about the same time to compile.
+    defaults, on targets of its declared domain) and "estimators" (each
+    estimator with each loss it declares).  With ``claims`` (a directory),
+    only the losses this process claims there (see :func:`_claim`); the
+    ``helper`` process leaves out the ``loss`` of losses that run the
+    kernels of "metrics" (the main process compiles those first).
     """
     from . import losses, metrics  # noqa: F401 - losses: registers the built-in losses
     from ._losses import absolute_error, squared_error
@@ -138,8 +161,8 @@ def _run_group(group, dtype_name):
     labels3 = (np.arange(n) % 3).astype(np.int64)
     proba3 = rng.dirichlet(np.ones(3), size=n).astype(dtype)
     metric_kernels = (squared_error.KERNELS, absolute_error.KERNELS)  # what the metrics run
-    for w in (None, weights):
-        if group == "metrics":
+    if group == "metrics":
+        for w in (None, weights):
             metrics.mean_squared_error(y, p, sample_weight=w)
             metrics.mean_squared_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
             metrics.mean_absolute_error(y, p, sample_weight=w)
@@ -147,17 +170,22 @@ def _run_group(group, dtype_name):
             metrics.log_loss(labels, proba, sample_weight=w)
             metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
             metrics.log_loss(labels3, proba3, sample_weight=w)
-            continue
-        for cls in list(LOSSES.values()):
-            loss = cls()  # the declared defaults
-            # The metrics run the same loss kernels as the losses they are
-            # the mean of: compiled by "metrics", left out of "losses-unshared".
-            shared = any(cls._kernels is k for k in metric_kernels)
-            # Targets of the declared domain (at the defaults), raw of the declared shape.
-            target, raw = draw_inputs(loss, n, np.random.default_rng(1), dtype=dtype)
-            if cls._raw_ndim == 2:  # integer labels, as classifiers pass them
-                target = target.astype(np.int64)
-            if not (shared and group == "losses-unshared"):
+        return
+    # Losses of (n, k) raw predictions first: the costliest to compile, so
+    # that the two processes do not end with one waiting for the other.
+    for name, cls in sorted(LOSSES.items(), key=lambda item: (-item[1]._raw_ndim, item[0])):
+        if claims is not None and not _claim(claims, name):
+            continue  # the other process has it
+        loss = cls()  # the declared defaults
+        # The metrics run the same loss kernels as the losses they are
+        # the mean of: compiled by "metrics", left out by the helper.
+        shared = any(cls._kernels is k for k in metric_kernels)
+        # Targets of the declared domain (at the defaults), raw of the declared shape.
+        target, raw = draw_inputs(loss, n, np.random.default_rng(1), dtype=dtype)
+        if cls._raw_ndim == 2:  # integer labels, as classifiers pass them
+            target = target.astype(np.int64)
+        for w in (None, weights):
+            if not (shared and helper):
                 loss.loss(target, raw, sample_weight=w)
             loss.loss_gradient(target, raw, sample_weight=w)
             # The per-sample outputs kernel: reduction="none" and gradient_hessian.

@@ -467,3 +467,52 @@ def test_loss_without_hessian_helper_gets_central_differences(backend, rng):
         assert_close(grad, w * dd / np.sqrt(1.0 + dd * dd), rtol=rtol)
     assert_close(loss.gradient_hessian(y, raw, w)[1], w * (1.0 + d * d) ** -1.5 / w.sum(), rtol=1e-7,
                  atol=1e-12 * w.max() / w.sum())  # fmt: skip
+
+
+# -- one compiled kernel per dtype, with or without weights, for every output request --
+class _TypeRecorder:
+    """Stands in for a Numba dispatcher: records the Numba types of each call's arguments."""
+
+    def __init__(self, dispatcher):
+        import numba
+
+        self.dispatcher = dispatcher
+        self.typeof = numba.typeof
+        self.calls = set()
+
+    def __call__(self, *args):
+        self.calls.add(tuple(self.typeof(a) for a in args))
+        return self.dispatcher(*args)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_one_kernel_type_per_dtype_whatever_is_asked(name, rng):
+    """Weights or none, and every reduction and method, reach each compiled
+    kernel with the same argument types (absent weights and outputs are
+    empty arrays, not None): one compilation per kernel and dtype."""
+    cls = LOSSES[name]
+    loss = cls()
+    kernels = [k.numba for k in vars(cls._kernels).values() if hasattr(k.numba, "dispatcher")]
+    assert kernels
+    with fastloss.use_backend("numba"):
+        for dtype in (np.float64, np.float32):
+            y, raw = family.make_case(cls, loss, 20, rng)
+            raw = raw.astype(dtype)
+            if cls._raw_ndim == 1:
+                y = y.astype(dtype)
+            loss.loss(y, raw)  # builds the dispatchers
+            recorders = [_TypeRecorder(k.dispatcher) for k in kernels]
+            try:
+                for kernel, recorder in zip(kernels, recorders):
+                    kernel.dispatcher = recorder
+                for w in (None, rng.uniform(0.5, 1.5, raw.shape[0])):
+                    for reduction in REDUCTIONS:
+                        loss.loss(y, raw, w, reduction=reduction)
+                        loss.loss_gradient(y, raw, w, reduction=reduction)
+                        loss.gradient(y, raw, w, reduction=reduction)
+                        loss.gradient_hessian(y, raw, w, reduction=reduction)
+            finally:
+                for kernel, recorder in zip(kernels, recorders):
+                    kernel.dispatcher = recorder.dispatcher
+            for kernel, recorder in zip(kernels, recorders):
+                assert len(recorder.calls) == 1, (kernel.__name__, recorder.calls)

@@ -35,25 +35,29 @@ the two sides.
 
 The ``outputs`` kernel serves ``reduction="none"`` and ``gradient_hessian``:
 it writes, in one pass, any of the per-sample weighted losses, gradients and
-hessians (an output passed as ``None`` is not computed: Numba prunes it at
-compile time, so each combination is its own specialisation) and returns the
+hessians (an output passed as ``None`` is not computed) and returns the
 weighted loss sum, whose NaN reveals invalid inputs.
+
+One compiled kernel per dtype.  Absent sample weights and outputs reach the
+kernels as empty arrays (``_jit.Absent``), tested at run time outside the
+arithmetic, rather than as ``None``, which would compile a kernel for every
+combination: ten per loss and dtype, five times the compile time of these three.
 """
 
 from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import Rows, jit
+from .._jit import Absent, Rows, jit
 from .._mathfn import (
     BLOCK,
-    accumulate,
     block_of,
     n_blocks,
     smallest,
-    store,
     total,
-    weight,
+    unweighted,
+    wanted,
+    weight_present,
     weight_totals,
 )
 from .._registry import Kernel
@@ -68,7 +72,8 @@ SUB = 256
 FD_STEP = 2.0**-17
 
 
-@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), template=True)
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), absent=Absent(weights=(2,)),
+     template=True)
 def _metric_sums(y, p, w, theta):
     """Per-column weighted loss sums of (n, k) arrays, plus weight sum and min."""
     n, k = y.shape
@@ -76,6 +81,7 @@ def _metric_sums(y, p, w, theta):
     sums = np.zeros((k, nb))  # one contiguous row of block sums per column
     wsums = np.zeros(nb)
     wmins = np.empty(nb)
+    ones = np.ones(min(n, BLOCK))
     yf = y.reshape(n * k)
     pf = p.reshape(n * k)
     for b in range(nb):
@@ -86,7 +92,7 @@ def _metric_sums(y, p, w, theta):
         pb = pf[lo * k : hi * k]
         wsum = 0.0
         wmin = np.inf
-        if k == 1 and HAS_F32 and wb is None and pb.itemsize == 4:
+        if k == 1 and HAS_F32 and unweighted(wb) and pb.itemsize == 4:
             acc = 0.0
             for s in range(0, yb.shape[0], SUB):
                 ys = yb[s : s + SUB]
@@ -103,22 +109,32 @@ def _metric_sums(y, p, w, theta):
                         run += value if valid(ys[j], theta) else np.nan
                 acc += run
             sums[0, b] = acc
-        elif k == 1:  # the common case: a unit-stride loop LLVM vectorises
+        elif k == 1 and unweighted(wb):  # the common case: a unit-stride loop LLVM vectorises
             acc = 0.0
             for j in range(yb.shape[0]):
                 value = elem(yb[j], pb[j], theta)[0]
-                value = value if valid(yb[j], theta) else np.nan
-                acc, wsum, wmin = accumulate(acc, wsum, wmin, value, wb, j)
+                acc += value if valid(yb[j], theta) else np.nan
             sums[0, b] = acc
         else:
-            for r in range(hi - lo):
-                wi = weight(wb, r)
-                for j in range(k):
-                    t = yb[r * k + j]
-                    value = elem(t, pb[r * k + j], theta)[0]
-                    sums[j, b] += wi * (value if valid(t, theta) else np.nan)
-                wsum += wi
-                wmin = min(wmin, wi)
+            # Weighted, or several columns: a column at a time, over the rows
+            # of the block (cached after the first column); weights absent
+            # read a block of ones.  For one column the stride is 1: LLVM
+            # versions the loop for that case.
+            wk = ones[: hi - lo] if unweighted(wb) else wb
+            for j in range(k):
+                yj = yb[j:]
+                pj = pb[j:]
+                acc = 0.0
+                for r in range(hi - lo):
+                    t = yj[r * k]
+                    value = elem(t, pj[r * k], theta)[0]
+                    acc += wk[r] * (value if valid(t, theta) else np.nan)
+                sums[j, b] = acc
+            # The weights' sum and minimum in a loop of their own (a minimum
+            # in the loop above would keep it from vectorising).
+            for r in range(wb.shape[0]):
+                wsum += wb[r]
+                wmin = min(wmin, wb[r])
         wsum, wmin = weight_totals(wb, hi - lo, wsum, wmin)
         wsums[b] = wsum
         wmins[b] = wmin
@@ -128,7 +144,7 @@ def _metric_sums(y, p, w, theta):
     return columns, total(wsums), smallest(wmins)
 
 
-@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), template=True)
+@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), absent=Absent(weights=(2,)), template=True)
 def _loss_gradient(y, raw, w, scale, grad, theta):
     """Weighted loss sum; writes ``grad[i] = scale * w[i] * dloss/draw[i]``."""
     n = raw.shape[0]
@@ -142,7 +158,7 @@ def _loss_gradient(y, raw, w, scale, grad, theta):
         rb = raw[lo:hi]
         gb = grad[lo:hi]
         acc = 0.0
-        if HAS_F32 and wb is None and rb.itemsize == 4:
+        if HAS_F32 and unweighted(wb) and rb.itemsize == 4:
             scale32 = np.float32(scale)
             for s in range(0, rb.shape[0], SUB):
                 ys = yb[s : s + SUB]
@@ -160,9 +176,14 @@ def _loss_gradient(y, raw, w, scale, grad, theta):
                         value = elem(ys[j], rs[j], theta)[0]
                         run += value if valid(ys[j], theta) else np.nan
                 acc += run
+        elif unweighted(wb):
+            for j in range(rb.shape[0]):
+                value, slope = elem(yb[j], rb[j], theta)
+                acc += value if valid(yb[j], theta) else np.nan
+                gb[j] = scale * slope
         else:
             for j in range(rb.shape[0]):
-                wi = weight(wb, j)
+                wi = weight_present(wb, j)
                 value, slope = elem(yb[j], rb[j], theta)
                 acc += wi * (value if valid(yb[j], theta) else np.nan)
                 gb[j] = scale * wi * slope
@@ -170,45 +191,69 @@ def _loss_gradient(y, raw, w, scale, grad, theta):
     return total(sums)
 
 
-@jit(rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"), template=True)
+@jit(
+    rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
+    absent=Absent(weights=(2,), per_sample=(4,), outputs=(5, 6)),
+    template=True,
+)
 def _outputs(y, raw, w, scale, values, grad, hess, theta):
-    """Weighted loss sum; writes the outputs that are not None.
+    """Weighted loss sum; writes the requested outputs.
 
     ``values[i] = w[i] * loss_i``, ``grad[i] = scale * w[i] * dloss/draw[i]``,
     ``hess[i] = scale * w[i] * d2loss/draw2[i]`` (in the outputs' dtype; the
-    arithmetic is float64).
+    arithmetic is float64).  The requests are the three the API makes:
+    values alone, values and gradient, gradient and hessian; the last two
+    have a loop each.  A loop testing at run time which outputs to store
+    would not vectorise (LLVM does not unswitch loops this size), and one
+    storing every output would need more run-time aliasing checks than LLVM
+    makes.  Without sample weights the loops read a block of ones (from
+    cache, not memory) in their place.
     """
     n = raw.shape[0]
     nb = n_blocks(n)
     sums = np.zeros(nb)
+    ones = np.ones(min(n, BLOCK))
+    scratch = np.empty(min(n, BLOCK), dtype=raw.dtype)
+    want_hess = wanted(hess)
     for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
-        wb = block_of(w, lo, hi)
-        vb = block_of(values, lo, hi)
-        gb = block_of(grad, lo, hi)
-        hb = block_of(hess, lo, hi)
+        wb = ones[: hi - lo] if unweighted(w) else w[lo:hi]
         yb = y[lo:hi]
         rb = raw[lo:hi]
         acc = 0.0
-        for j in range(rb.shape[0]):
-            wi = weight(wb, j)
-            t = yb[j]
-            r = np.float64(rb[j])
-            value, slope = elem(t, r, theta)
-            value = value if valid(t, theta) else np.nan
-            acc += wi * value
-            store(vb, j, wi * value)
-            store(gb, j, scale * wi * slope)
-            if HAS_HESS:
-                curv = elem_hess(t, r, theta)
-            else:
-                # Central difference of the gradient helper (see the module docstring).
-                h = FD_STEP * max(1.0, abs(r))
-                up = r + h
-                down = r - h
-                curv = (elem(t, up, theta)[1] - elem(t, down, theta)[1]) / (up - down)
-            store(hb, j, scale * wi * curv)
+        if want_hess:
+            gb = grad[lo:hi]
+            hb = hess[lo:hi]
+            for j in range(rb.shape[0]):
+                wi = wb[j]
+                t = yb[j]
+                r = np.float64(rb[j])
+                value, slope = elem(t, r, theta)
+                acc += wi * (value if valid(t, theta) else np.nan)
+                gb[j] = scale * wi * slope
+                if HAS_HESS:
+                    curv = elem_hess(t, r, theta)
+                else:
+                    # Central difference of the gradient helper (see the module docstring).
+                    h = FD_STEP * max(1.0, abs(r))
+                    up = r + h
+                    down = r - h
+                    curv = (elem(t, up, theta)[1] - elem(t, down, theta)[1]) / (up - down)
+                hb[j] = scale * wi * curv
+        else:
+            vb = values[lo:hi]
+            # Values alone: the gradient goes to a scratch block (in cache),
+            # which spares a third loop.
+            gb = grad[lo:hi] if wanted(grad) else scratch[: hi - lo]
+            for j in range(rb.shape[0]):
+                wi = wb[j]
+                t = yb[j]
+                value, slope = elem(t, np.float64(rb[j]), theta)
+                value = wi * (value if valid(t, theta) else np.nan)
+                acc += value
+                vb[j] = value
+                gb[j] = scale * wi * slope
         sums[b] = acc
     return total(sums)
 

@@ -115,17 +115,29 @@ def _half_tweedie(y, raw, theta):
     p = theta[0]
     t = np.float64(y)
     r = np.float64(raw)
-    # scikit-learn's branches: powers 0, 1 and 2 have closed forms of their own.
-    if p == 0.0:
-        e = exp_real(r)
-        return 0.5 * (e - t) * (e - t), e * (e - t)
-    if p == 1.0:
-        return _half_poisson(y, raw, theta)
-    if p == 2.0:
-        return _half_gamma(y, raw, theta)
+    # Both exponentials always, and every form chosen by a select, not a
+    # branch: exp_real reads a table, and a loop whose table reads sit in
+    # branches vectorises only if LLVM unswitches it on p, which it stops
+    # doing once the kernel holds a few loops.  The closed forms of powers
+    # 0, 1 and 2 (scikit-learn's branches) need no other exponential:
+    # (1 - p) r and (2 - p) r are then r, -r or r exactly, so e1 or e2 is
+    # bit for bit the exp(r) or exp(-r) each form uses.
     e1 = exp_real((1.0 - p) * r)
     e2 = exp_real((2.0 - p) * r)
-    return e2 / (2.0 - p) - t * e1 / (1.0 - p), e2 - t * e1
+    # y = 0 contributes nothing, even where exp((1 - p) raw) overflows (0 * inf).
+    te1 = t * e1 if t != 0.0 else 0.0
+    loss = e2 / (2.0 - p) - te1 / (1.0 - p)
+    grad = e2 - te1
+    # p = 0: squared error of e = exp(r) = e1.
+    loss = 0.5 * (e1 - t) * (e1 - t) if p == 0.0 else loss
+    grad = e1 * (e1 - t) if p == 0.0 else grad
+    # p = 1: half Poisson, e = exp(r) = e2 (as _half_poisson).
+    loss = e2 - t * r if p == 1.0 else loss
+    grad = e2 - t if p == 1.0 else grad
+    # p = 2: half Gamma, e = exp(-r) = e1 (as _half_gamma).
+    loss = r + te1 if p == 2.0 else loss
+    grad = 1.0 - te1 if p == 2.0 else grad
+    return loss, grad
 
 
 @jit(helper=True, fastmath=None)
@@ -133,17 +145,15 @@ def _half_tweedie_hess(y, raw, theta):
     p = theta[0]
     t = np.float64(y)
     r = np.float64(raw)
-    # scikit-learn's cgrad_hess_half_tweedie, branch for branch.
-    if p == 0.0:
-        e = exp_real(r)
-        return e * (2.0 * e - t)
-    if p == 1.0:
-        return _half_poisson_hess(y, raw, theta)
-    if p == 2.0:
-        return _half_gamma_hess(y, raw, theta)
+    # scikit-learn's cgrad_hess_half_tweedie, each branch a select (see _half_tweedie).
     e1 = exp_real((1.0 - p) * r)
     e2 = exp_real((2.0 - p) * r)
-    return (2.0 - p) * e2 - (1.0 - p) * t * e1
+    te1 = t * e1 if t != 0.0 else 0.0  # as in _half_tweedie
+    hess = (2.0 - p) * e2 - (1.0 - p) * te1
+    hess = e1 * (2.0 * e1 - t) if p == 0.0 else hess
+    hess = e2 if p == 1.0 else hess  # half Poisson: exp(r)
+    hess = te1 if p == 2.0 else hess  # half Gamma: y exp(-r)
+    return hess
 
 
 def _half_tweedie_hess_numpy(y, raw, theta):
@@ -157,7 +167,12 @@ def _half_tweedie_hess_numpy(y, raw, theta):
         return _half_gamma_hess_numpy(y, raw, theta)
     e1 = np.exp((1.0 - p) * raw)
     e2 = np.exp((2.0 - p) * raw)
-    return (2.0 - p) * e2 - (1.0 - p) * y * e1
+    return (2.0 - p) * e2 - (1.0 - p) * _times_nonzero(y, e1)
+
+
+def _times_nonzero(y, e):
+    """``y * e``, 0 where ``y == 0`` (even where ``e`` overflowed to inf)."""
+    return np.where(y == 0, 0.0, y * e)
 
 
 def _half_tweedie_numpy(y, raw, theta):
@@ -171,7 +186,8 @@ def _half_tweedie_numpy(y, raw, theta):
         return _half_gamma_numpy(y, raw, theta)
     e1 = np.exp((1.0 - p) * raw)
     e2 = np.exp((2.0 - p) * raw)
-    return e2 / (2.0 - p) - y * e1 / (1.0 - p), e2 - y * e1
+    ye1 = _times_nonzero(y, e1)
+    return e2 / (2.0 - p) - ye1 / (1.0 - p), e2 - ye1
 
 
 @register_loss("tweedie")

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import Rows, jit
+from .._jit import Absent, Rows, jit
 from .._mathfn import (
     _F0,
     _F1,
@@ -24,6 +24,7 @@ from .._mathfn import (
     n_blocks,
     smallest,
     total,
+    unweighted,
     weight_totals,
 )
 from ._pointwise import SUB
@@ -221,7 +222,7 @@ def _binary_block_01(yb, pb, wb, eps, scratch):
     their mean loss is too small for it; the others take a log per sample.
     """
     products, qs, consts = scratch
-    if wb is None:
+    if unweighted(wb):
         # One call site, typed by p's dtype (a second, for float32 constants,
         # compiled a dead copy of the whole block for float64 p).
         res = _binary_block_01_product(
@@ -229,7 +230,7 @@ def _binary_block_01(yb, pb, wb, eps, scratch):
         )
         if res[3] != -2:
             return res
-    if wb is None and pb.itemsize == 4:
+    if unweighted(wb) and pb.itemsize == 4:
         return _binary_block_01_f32(yb, pb, eps)
     acc = 0.0
     wsum = 0.0
@@ -313,7 +314,7 @@ def _multiclass_block(yb, pb, wb, classes, identity, eps, tol):
     return acc, wsum, wmin, miss, mask, off
 
 
-@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or")))
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or")), absent=Absent(weights=(2,)))
 def _binary_numba(y, p, w, classes, identity, eps):
     """Binary log loss of 1-D ``p`` = P(class classes[1]).
 
@@ -344,7 +345,10 @@ def _binary_numba(y, p, w, classes, identity, eps):
     return _combine(out, counts)
 
 
-@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or", "sum")))
+@jit(
+    rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or", "sum")),
+    absent=Absent(weights=(2,)),
+)
 def _multiclass_numba(y, p, w, classes, identity, eps, tol):
     """Log loss of (n, k) probabilities.
 

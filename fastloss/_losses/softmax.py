@@ -4,24 +4,23 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from .._jit import ROW_ALIGN, Rows, jit
+from .._jit import ROW_ALIGN, Absent, Rows, jit
 from .._mathfn import (
-    accumulate,
     block_of,
     exp_nonpos,
     exp_nonpos32,
     log1p_nonneg,
     log1p_nonneg32,
     log_pos,
-    smallest,
     store,
     total,
+    wanted,
     weight,
-    weight_totals,
 )
 from .._registry import Kernel, register_loss
 from .._validation import as_label_array
 from ._base import FusedLoss
+from ._common import weight_stats
 from ._spec import Reference, SGDSpec
 
 
@@ -261,31 +260,7 @@ def _chunk_losses(rf, k, yb, scratch):
     return e, m, s, other, cols
 
 
-@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")))
-def _loss_sum_numba(y, raw, w):
-    n, k = raw.shape
-    rawf = raw.reshape(n * k)
-    rows = _chunk_rows(k)
-    nb = (n + rows - 1) // rows
-    scratch = _chunk_scratch(min(rows, n), k, raw)
-    out = np.zeros((nb, 3))
-    for b in range(nb):
-        lo = b * rows
-        hi = min(lo + rows, n)
-        rf = rawf[lo * k : hi * k]
-        wb = block_of(w, lo, hi)
-        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
-        acc = 0.0
-        wsum = 0.0
-        wmin = np.inf
-        for r in range(hi - lo):
-            acc, wsum, wmin = accumulate(acc, wsum, wmin, m[r], wb, r)
-        out[b, 0] = acc
-        out[b, 1], out[b, 2] = weight_totals(wb, hi - lo, wsum, wmin)
-    return total(out[:, 0]), total(out[:, 1]), smallest(out[:, 2])
-
-
-@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"))
+@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), absent=Absent(weights=(2,)))
 def _loss_gradient_numba(y, raw, w, scale, grad):
     n, k = raw.shape
     rawf = raw.reshape(n * k)
@@ -335,11 +310,9 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
 
 
 @jit(helper=True, fastmath=None)
-def _flat(a, size):
-    """``a`` as a 1-D view of ``size`` elements, or None."""
-    if a is None:
-        return None
-    return a.reshape(size)
+def _flat(a):
+    """``a`` as a 1-D view of all its elements (absent outputs are empty)."""
+    return a.reshape(a.size)
 
 
 @jit(helper=True)
@@ -365,15 +338,19 @@ def _chunk_derivatives(gf, hf, e, s, other, ecs, cols, wb, scale, k):
             store(hf, base + c, f * ((ecs[r] * inv) * q))
 
 
-@jit(rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"))
+@jit(
+    rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
+    absent=Absent(weights=(2,), per_sample=(4,), outputs=(5, 6)),
+)
 def _outputs_numba(y, raw, w, scale, values, grad, hess):
     """Weighted loss sum; writes the outputs that are not None: ``values[i] =
     w[i] * loss_i``, ``grad = scale * w * (softmax - onehot)``, ``hess = scale
     * w * p * (1 - p)`` (scikit-learn's diagonal hessian)."""
     n, k = raw.shape
     rawf = raw.reshape(n * k)
-    gradf = _flat(grad, n * k)
-    hessf = _flat(hess, n * k)
+    gradf = _flat(grad)
+    hessf = _flat(hess)
+    want_derivatives = wanted(gradf) or wanted(hessf)
     rows = _chunk_rows(k)
     nb = (n + rows - 1) // rows
     scratch = _chunk_scratch(min(rows, n), k, raw)
@@ -391,10 +368,11 @@ def _outputs_numba(y, raw, w, scale, values, grad, hess):
             wr = weight(wb, r)
             acc += wr * m[r]
             store(vb, r, wr * m[r])
-        _chunk_derivatives(
-            block_of(gradf, lo * k, hi * k), block_of(hessf, lo * k, hi * k),
-            e, s, other, ecs, cols, wb, scale, k,
-        )  # fmt: skip
+        if want_derivatives:
+            _chunk_derivatives(
+                gradf[lo * k : hi * k], hessf[lo * k : hi * k],
+                e, s, other, ecs, cols, wb, scale, k,
+            )  # fmt: skip
         sums[b] = acc
     return total(sums)
 
@@ -460,6 +438,20 @@ def _outputs_numpy(y, raw, w, scale, values, grad, hess):
     return float(losses.sum())
 
 
+_OUTPUTS = Kernel(_outputs_numba, _outputs_numpy)
+
+
+def _loss_sum_via_outputs(size, y, raw, w):
+    """``(loss sum, weight sum, weight min)``: the outputs kernel asked for no
+    output, then the weights' statistics (one compiled kernel less to build;
+    the second pass reads only the weights)."""
+    loss = _outputs_numba(size, y, raw, w, 1.0, None, None, None)
+    if w is None:
+        return loss, float(raw.shape[0]), 1.0
+    wsum, wmin = weight_stats(w.shape[0], w)
+    return loss, wsum, wmin
+
+
 @register_loss("multinomial")
 class CrossEntropy(FusedLoss):
     """Softmax cross-entropy of (n, k) logits and integer labels 0..k-1.
@@ -485,9 +477,9 @@ class CrossEntropy(FusedLoss):
     #: The softmax's Hessian is at most 1/2 in any direction.
     sgd = SGDSpec(curvature=0.5)
     _kernels = SimpleNamespace(
-        loss_sum=Kernel(_loss_sum_numba, _loss_sum_numpy),
+        loss_sum=Kernel(_loss_sum_via_outputs, _loss_sum_numpy),
         loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),
-        outputs=Kernel(_outputs_numba, _outputs_numpy),
+        outputs=_OUTPUTS,
     )
 
     def _check_targets(self, y_true, raw):
