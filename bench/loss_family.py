@@ -16,7 +16,8 @@ and float32, 2 threads, outputs preallocated on every side:
 - a user-defined Huber (``fastloss.pointwise_loss``) against the built-in
   ``Huber`` (target: at most 1.2x its time).
 
-Sides are timed in turn (best of R), so machine noise moves them alike.
+All sides of a row (float64, its floor, float32, scikit-learn) are timed
+in turn (best of R), so machine noise moves them alike.
 """
 
 from __future__ import annotations
@@ -58,22 +59,23 @@ def main(argv=None):
         if cls._raw_ndim != 1 or getattr(cls, "user_defined", False):
             continue  # CrossEntropy: bench/core_ratios.py; user losses: below
         loss = cls()
-        times = {}
-        for dtype in (np.float64, np.float32):
-            y, raw = draw_inputs(loss, n, rng, dtype=dtype)
-            grad, floor_out = np.empty_like(raw), np.empty_like(raw)
-            sides = [lambda: loss.loss_gradient(y, raw, gradient_out=grad),
-                     lambda: _floor.read_write_floor(n, y, raw, floor_out)]
-            peer = reference_object(loss) if dtype == np.float64 else None
-            if peer is not None and type(peer).__module__.startswith("sklearn._loss"):
-                y64, raw64 = y.astype(np.float64), raw.astype(np.float64)
-                loss_out, grad_out = np.empty(n), np.empty(n)
-                sides.append(lambda: peer.loss_gradient(
-                    y64, raw64, loss_out=loss_out, gradient_out=grad_out, n_threads=threads))
-            times[dtype] = best_times(sides, args.repeat)
-        ours, floor = times[np.float64][:2]
-        ours32 = times[np.float32][0]
-        sk = times[np.float64][2] if len(times[np.float64]) > 2 else None
+        # Every side of a row in one interleaved run (this machine's speed
+        # drifts within a run: float64 and float32 timed apart differed by
+        # the drift, not by the dtype).
+        y, raw = draw_inputs(loss, n, rng, dtype=np.float64)
+        y32, raw32 = draw_inputs(loss, n, rng, dtype=np.float32)
+        grad, floor_out, grad32 = np.empty_like(raw), np.empty_like(raw), np.empty_like(raw32)
+        sides = [lambda: loss.loss_gradient(y, raw, gradient_out=grad),
+                 lambda: _floor.read_write_floor(n, y, raw, floor_out),
+                 lambda: loss.loss_gradient(y32, raw32, gradient_out=grad32)]
+        peer = reference_object(loss)
+        if peer is not None and type(peer).__module__.startswith("sklearn._loss"):
+            loss_out, grad_out = np.empty(n), np.empty(n)
+            sides.append(lambda: peer.loss_gradient(
+                y, raw, loss_out=loss_out, gradient_out=grad_out, n_threads=threads))
+        times = best_times(sides, args.repeat)
+        ours, floor, ours32 = times[:3]
+        sk = times[3] if len(times) > 3 else None
         checks = []
         if sk is not None:
             checks.append(("vs sklearn >= 2x", sk / ours >= 2))

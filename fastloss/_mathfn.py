@@ -97,6 +97,17 @@ def block_of(w, lo, hi):
 
 
 @jit(helper=True, fastmath=None)
+def block_or(a, lo, hi, scratch):
+    """``a[lo:hi]``, or ``scratch[:hi - lo]`` where ``a`` is not requested
+    (None, decided at compile time, or absent: empty)."""
+    if a is None:
+        return scratch[: hi - lo]
+    if a.shape[0] == 0:
+        return scratch[: hi - lo]
+    return a[lo:hi]
+
+
+@jit(helper=True, fastmath=None)
 def unweighted(w):
     """Whether ``w`` means "no sample weights": None (decided at compile
     time) or an empty array (at run time; see ``_jit.Absent``)."""

@@ -67,14 +67,13 @@ def _compile_dtype(name, estimators):
 
     with tempfile.TemporaryDirectory(prefix="fastloss-warmup-") as claims:
         helper = _start_helper(name, claims)
-        _run_group("metrics", name)
+        # The metrics and losses the helper has not claimed yet.
+        _run_group("all", name, claims=claims if helper is not None else None)
         if estimators:
             _run_group("estimators", name)
-        # The losses the helper has not claimed yet.
-        _run_group("losses", name, claims=claims if helper is not None else None)
         if helper is not None:
             _wait(helper)
-    _run_group("losses", name)  # loads what the helper compiled
+    _run_group("all", name)  # loads what the helper compiled
 
 
 def _claim(claims, name):
@@ -87,7 +86,7 @@ def _claim(claims, name):
 
 
 def _start_helper(dtype, claims):
-    """A process compiling losses into the disk cache, or None where that cannot help."""
+    """A process compiling metrics and losses into the disk cache, or None where that cannot help."""
     from . import _cache, _jit
 
     # Here, not at import: it costs `import fastloss` 9 ms.  Under the lock
@@ -107,7 +106,7 @@ def _start_helper(dtype, claims):
     }
     code = (
         "from fastloss._warmup import _run_group; "
-        f"_run_group('losses', {dtype!r}, claims={claims!r}, helper=True)"
+        f"_run_group('all', {dtype!r}, claims={claims!r})"
     )
     try:
         return subprocess.Popen(
@@ -132,25 +131,35 @@ def _wait(helper, timeout=600):
         helper.wait()
 
 
-def _run_group(group, dtype_name, claims=None, helper=False):
+def _run_group(group, dtype_name, claims=None):
     """Call every public function of ``group`` once.
 
     Groups: "metrics", "losses" (every registered loss, at its declared
-    defaults, on targets of its declared domain) and "estimators" (each
-    estimator with each loss it declares).  With ``claims`` (a directory),
-    only the losses this process claims there (see :func:`_claim`); the
-    ``helper`` process leaves out the ``loss`` of losses that run the
-    kernels of "metrics" (the main process compiles those first).
+    defaults, on targets of its declared domain), "all" (both) and
+    "estimators" (each estimator with each loss it declares).  With
+    ``claims`` (a directory), only the metrics and losses this process
+    claims there (see :func:`_claim`).
     """
-    from . import losses, metrics  # noqa: F401 - losses: registers the built-in losses
-    from ._losses import absolute_error, squared_error
-    from ._losses._cases import draw_inputs
-    from ._registry import LOSSES
-
     dtype = np.dtype(dtype_name)
     if group == "estimators":
         _fit_estimators(dtype)
         return
+    for name, run in _units(dtype, group):
+        if claims is not None and not _claim(claims, name):
+            continue  # the other process has it
+        run()
+
+
+def _units(dtype, group):
+    """``(name, call)`` per metric and loss of ``group``, the costliest to compile first.
+
+    Two processes taking units in this order finish together: the last units
+    are the cheapest.
+    """
+    from . import losses, metrics  # noqa: F401 - losses: registers the built-in losses
+    from ._losses._cases import draw_inputs
+    from ._registry import LOSSES
+
     n = 16
     rng = np.random.default_rng(0)
     weights = rng.uniform(0.5, 1.5, size=n)
@@ -160,38 +169,52 @@ def _run_group(group, dtype_name, claims=None, helper=False):
     proba = rng.uniform(0.1, 0.9, size=n).astype(dtype)
     labels3 = (np.arange(n) % 3).astype(np.int64)
     proba3 = rng.dirichlet(np.ones(3), size=n).astype(dtype)
-    metric_kernels = (squared_error.KERNELS, absolute_error.KERNELS)  # what the metrics run
-    if group == "metrics":
+
+    def regression_metric(func):
+        def run():
+            for w in (None, weights):
+                func(y, p, sample_weight=w)
+                func(np.c_[y, p], np.c_[p, y], sample_weight=w)
+
+        return run
+
+    def log_loss():
         for w in (None, weights):
-            metrics.mean_squared_error(y, p, sample_weight=w)
-            metrics.mean_squared_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
-            metrics.mean_absolute_error(y, p, sample_weight=w)
-            metrics.mean_absolute_error(np.c_[y, p], np.c_[p, y], sample_weight=w)
             metrics.log_loss(labels, proba, sample_weight=w)
             metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
             metrics.log_loss(labels3, proba3, sample_weight=w)
-        return
-    # Losses of (n, k) raw predictions first: the costliest to compile, so
-    # that the two processes do not end with one waiting for the other.
-    for name, cls in sorted(LOSSES.items(), key=lambda item: (-item[1]._raw_ndim, item[0])):
-        if claims is not None and not _claim(claims, name):
-            continue  # the other process has it
-        loss = cls()  # the declared defaults
-        # The metrics run the same loss kernels as the losses they are
-        # the mean of: compiled by "metrics", left out by the helper.
-        shared = any(cls._kernels is k for k in metric_kernels)
-        # Targets of the declared domain (at the defaults), raw of the declared shape.
-        target, raw = draw_inputs(loss, n, np.random.default_rng(1), dtype=dtype)
-        if cls._raw_ndim == 2:  # integer labels, as classifiers pass them
-            target = target.astype(np.int64)
-        for w in (None, weights):
-            if not (shared and helper):
+
+    def loss_methods(cls):
+        def run():
+            loss = cls()  # the declared defaults
+            # Targets of the declared domain (at the defaults), raw of the declared shape.
+            target, raw = draw_inputs(loss, n, np.random.default_rng(1), dtype=dtype)
+            if cls._raw_ndim == 2:  # integer labels, as classifiers pass them
+                target = target.astype(np.int64)
+            for w in (None, weights):
                 loss.loss(target, raw, sample_weight=w)
-            loss.loss_gradient(target, raw, sample_weight=w)
-            # The per-sample outputs kernel: reduction="none" and gradient_hessian.
-            loss.loss(target, raw, sample_weight=w, reduction="none")
-            loss.loss_gradient(target, raw, sample_weight=w, reduction="none")
-            loss.gradient_hessian(target, raw, sample_weight=w)
+                loss.loss_gradient(target, raw, sample_weight=w)
+                loss.loss(target, raw, sample_weight=w, reduction="none")
+                loss.loss_gradient(target, raw, sample_weight=w, reduction="none")
+                loss.gradient_hessian(target, raw, sample_weight=w)
+
+        return run
+
+    # (n, k) raw predictions and log_loss's label handling cost the most.
+    by_cost = sorted(LOSSES.items(), key=lambda item: (-item[1]._raw_ndim, item[0]))
+    loss_units = [(f"loss-{name}", loss_methods(cls)) for name, cls in by_cost]
+    metric_units = [
+        ("metric-log_loss", log_loss),
+        ("metric-mean_squared_error", regression_metric(metrics.mean_squared_error)),
+        ("metric-mean_absolute_error", regression_metric(metrics.mean_absolute_error)),
+    ]
+    if group == "losses":
+        return loss_units
+    if group == "metrics":
+        return metric_units
+    costly = [unit for unit, (_, cls) in zip(loss_units, by_cost) if cls._raw_ndim == 2]
+    rest = [unit for unit in loss_units if unit not in costly]
+    return costly + metric_units + rest
 
 
 def _estimator_losses(estimator_cls):

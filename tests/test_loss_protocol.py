@@ -411,7 +411,7 @@ def test_threads_give_the_same_results(backend, name, rng):
 
 
 @pytest.mark.parametrize("name", [name for name in family.POINTWISE if LOSSES[name].params])
-def test_one_compiled_outputs_kernel_per_dtype(name, rng):
+def test_one_compiled_kernel_per_dtype_for_every_method(name, rng):
     cls = LOSSES[name]
     with fastloss.use_backend("numba"):
         for dtype in (np.float64, np.float32):
@@ -423,7 +423,7 @@ def test_one_compiled_outputs_kernel_per_dtype(name, rng):
                 loss.gradient_hessian(y, raw)
                 loss.loss_gradient(y, raw, reduction="none")
                 loss.loss(y, raw, reduction="none")
-                counts.append(len(cls._kernels.outputs.numba.dispatcher.signatures))
+                counts.append(len(cls._kernels.loss_gradient.numba.dispatcher.signatures))
             assert len(set(counts)) == 1, counts
 
 
@@ -514,5 +514,8 @@ def test_one_kernel_type_per_dtype_whatever_is_asked(name, rng):
             finally:
                 for kernel, recorder in zip(kernels, recorders):
                     kernel.dispatcher = recorder.dispatcher
+            # Each kernel the methods run sees one type tuple (a metric's
+            # kernel, run by the metric alone, none).
             for kernel, recorder in zip(kernels, recorders):
-                assert len(recorder.calls) == 1, (kernel.__name__, recorder.calls)
+                assert len(recorder.calls) <= 1, (kernel.__name__, recorder.calls)
+            assert len(recorders[kernels.index(cls._kernels.loss_gradient.numba)].calls) == 1

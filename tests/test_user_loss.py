@@ -414,9 +414,9 @@ def test_same_code_from_another_or_unimportable_module(tmp_path):
     run_exec = f"""
         ns = {{"__name__": "not_importable"}}
         exec({source!r}, ns)
-        print(ns["same"]().loss([0.0], [1.0]), ns["same"]._kernels.metric_sums.numba.cacheable)
+        print(ns["same"]().loss([0.0], [1.0]), ns["same"]._kernels.loss_gradient.numba.cacheable)
     """
-    run_main = source + "\nprint(same().loss([0.0], [1.0]), same._kernels.metric_sums.numba.cacheable)"
+    run_main = source + "\nprint(same().loss([0.0], [1.0]), same._kernels.loss_gradient.numba.cacheable)"
     expected = repr(float(np.log(2.0)))
     assert _run(run_module, env) == expected
     assert _run(run_exec, env) == _run(run_exec, env) == f"{expected} False"

@@ -20,12 +20,13 @@ class FusedLoss:
     """Base class: a weighted loss, its gradient and hessian, computed in one pass.
 
     Subclasses set ``_kernels``, a namespace with the kernel pairs
-    ``loss_sum(size, y, raw, w) -> (sum, weight_sum, weight_min)``,
-    ``loss_gradient(size, y, raw, w, scale, grad) -> sum`` and
-    ``outputs(size, y, raw, w, scale, values, grad, hess) -> sum`` (writes
-    ``w * loss_i``, ``scale * w * dloss_i``, ``scale * w * d2loss_i`` into
-    those of ``values``, ``grad``, ``hess`` that are not None), and may
-    override :meth:`_check_targets` and :meth:`_check_target_values`.
+    ``loss_sum(size, y, raw, w) -> (sum, weight_sum, weight_min)`` (or
+    override :meth:`_loss_sum`) and ``loss_gradient(size, y, raw, w, scale,
+    grad, values, hess) -> sum`` (writes ``scale * w * dloss_i`` into
+    ``grad``, ``w * loss_i`` into ``values`` and ``scale * w * d2loss_i``
+    into ``hess``, each where not None; ``values`` and ``hess`` are not
+    requested together), and may override :meth:`_check_targets` and
+    :meth:`_check_target_values`.
     """
 
     name = "loss"
@@ -227,7 +228,8 @@ class FusedLoss:
         return wsum
 
     def _outputs(self, y, raw, w, scale, values, grad, hess):
-        """Run the ``outputs`` kernel; returns the weighted loss sum (checked).
+        """Per-sample outputs through the loss-gradient kernel; returns the
+        weighted loss sum (checked).
 
         ``grad``/``hess`` buffers sharing memory with an input are filled
         through temporaries, copied in after the pass and its checks.
@@ -235,8 +237,8 @@ class FusedLoss:
         inputs = (y, raw, w)
         gwork = np.empty_like(raw) if grad is not None and _overlaps(grad, inputs) else grad
         hwork = np.empty_like(raw) if hess is not None and _overlaps(hess, inputs) else hess
-        total = self._kernels.outputs(
-            raw.size, y, raw, w, scale, values, gwork, hwork, *self._kernel_args
+        total = self._kernels.loss_gradient(
+            raw.size, y, raw, w, scale, gwork, values, hwork, *self._kernel_args
         )
         value = self._finish(total, y, raw, w)
         if gwork is not grad:
@@ -322,7 +324,7 @@ class FusedLoss:
         # see the inputs as given.
         work = np.empty_like(raw) if _overlaps(grad, (y, raw, w)) else grad
         total = self._kernels.loss_gradient(
-            raw.size, y, raw, w, scale, work, *self._kernel_args
+            raw.size, y, raw, w, scale, work, None, None, *self._kernel_args
         )
         value = self._finish(total, y, raw, w)
         if work is not grad:
@@ -435,8 +437,14 @@ class PointwiseLoss(FusedLoss):
         object.__setattr__(self, "_kernel_args", (theta,))
 
     def _loss_sum(self, y, raw, w, size=None):
+        # The loss-gradient kernel asked for neither output (each goes to a
+        # scratch block in cache), then the weights' statistics: one kernel
+        # less to compile per loss than a loss-only kernel.
         size = raw.size if size is None else size
-        sums, wsum, wmin = self._kernels.metric_sums(
-            size, y[:, None], raw[:, None], w, *self._kernel_args
+        total = self._kernels.loss_gradient(
+            size, y, raw, w, 1.0, None, None, None, *self._kernel_args
         )
-        return sums[0], wsum, wmin
+        if w is None:
+            return total, float(raw.shape[0]), 1.0
+        wsum, wmin = weight_stats(size, w)
+        return total, wsum, wmin

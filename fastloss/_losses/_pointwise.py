@@ -2,8 +2,9 @@
 
 A pointwise loss supplies a scalar Numba helper ``elem(y, raw, theta) ->
 (loss, grad)`` and its NumPy twin working on whole arrays; :func:`pointwise_kernels`
-turns the pair into the kernels every loss needs.  Where only the loss is
-used, LLVM drops the unused gradient arithmetic.
+turns the pair into the kernels every loss needs: the loss-gradient kernel
+(every method of the loss) and, for a loss a metric is the mean of, the
+metric's per-column sums.
 
 Parameters reach the kernels at call time: ``theta`` is a tuple of
 ``N_SLOTS`` floats (the loss's parameters, zero-padded, then its target
@@ -33,15 +34,11 @@ smooth loss), computed in the kernel, in float64.
 Next to a kink of the gradient (within ``h``) that difference is a blend of
 the two sides.
 
-The ``outputs`` kernel serves ``reduction="none"`` and ``gradient_hessian``:
-it writes, in one pass, any of the per-sample weighted losses, gradients and
-hessians (an output passed as ``None`` is not computed) and returns the
-weighted loss sum, whose NaN reveals invalid inputs.
-
-One compiled kernel per dtype.  Absent sample weights and outputs reach the
-kernels as empty arrays (``_jit.Absent``), tested at run time outside the
-arithmetic, rather than as ``None``, which would compile a kernel for every
-combination: ten per loss and dtype, five times the compile time of these three.
+One compiled kernel per kind and dtype.  Absent sample weights and outputs
+reach the kernels as empty arrays (``_jit.Absent``), tested at run time
+outside the arithmetic, rather than as ``None``, which would compile a
+kernel for every combination (ten per loss and dtype, where there is now
+one); an output not requested is written to a scratch run in cache.
 """
 
 from types import SimpleNamespace
@@ -52,12 +49,12 @@ from .._jit import Absent, Rows, jit
 from .._mathfn import (
     BLOCK,
     block_of,
+    block_or,
     n_blocks,
     smallest,
     total,
     unweighted,
     wanted,
-    weight_present,
     weight_totals,
 )
 from .._registry import Kernel
@@ -144,116 +141,119 @@ def _metric_sums(y, p, w, theta):
     return columns, total(wsums), smallest(wmins)
 
 
-@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), absent=Absent(weights=(2,)), template=True)
-def _loss_gradient(y, raw, w, scale, grad, theta):
-    """Weighted loss sum; writes ``grad[i] = scale * w[i] * dloss/draw[i]``."""
+@jit(
+    rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
+    absent=Absent(weights=(2,), outputs=(4, 6), per_sample=(5,)),
+    template=True,
+)
+def _loss_gradient(y, raw, w, scale, grad, values, hess, theta):
+    """Weighted loss sum; writes ``grad[i] = scale * w[i] * dloss/draw[i]``,
+    ``values[i] = w[i] * loss_i`` and ``hess[i] = scale * w[i] *
+    d2loss/draw2[i]`` where requested (in the outputs' dtype).
+
+    One kernel serves every method: ``loss`` (nothing requested),
+    ``loss_gradient`` (the gradient), both with ``reduction="none"`` (values
+    too) and ``gradient_hessian`` (gradient and hessian; values are then not
+    written).  The two hot requests without weights have loops of their own;
+    the others share a loop each, which writes an output not requested to a
+    scratch run in cache and reads ones for absent weights (storing through
+    a run-time test instead would keep the loops from vectorising; a loop
+    per request and weighting would double what LLVM compiles, and a kernel
+    per request adds Numba's fixed cost of a compilation each).
+    """
     n = raw.shape[0]
     nb = n_blocks(n)
     sums = np.zeros(nb)
+    want_grad = wanted(grad)
+    want_values = wanted(values)
+    want_hess = wanted(hess)
+    # Scratch for an output not requested, and ones for absent weights, of
+    # one run of SUB elements (2 KiB in float64): block-sized ones (32 KiB)
+    # took a core's whole L1 cache, and the kernels lost a quarter of their
+    # speed to it.
+    grad_scratch = np.empty(SUB, dtype=raw.dtype)
+    value_scratch = np.empty(SUB, dtype=raw.dtype)
+    hess_scratch = np.empty(SUB, dtype=raw.dtype)
+    ones = np.ones(SUB)
     for b in range(nb):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         wb = block_of(w, lo, hi)
         yb = y[lo:hi]
         rb = raw[lo:hi]
-        gb = grad[lo:hi]
         acc = 0.0
-        if HAS_F32 and unweighted(wb) and rb.itemsize == 4:
+        if HAS_F32 and unweighted(wb) and rb.itemsize == 4 and not want_hess:
             scale32 = np.float32(scale)
             for s in range(0, rb.shape[0], SUB):
                 ys = yb[s : s + SUB]
                 rs = rb[s : s + SUB]
-                gs = gb[s : s + SUB]
+                gs = block_or(grad, lo + s, lo + s + rs.shape[0], grad_scratch)
+                vs = block_or(values, lo + s, lo + s + rs.shape[0], value_scratch)
                 part = np.float32(0.0)
                 for j in range(rs.shape[0]):
                     value, slope = elem32(ys[j], rs[j], theta)
-                    part += value if valid(ys[j], theta) else _NAN32
+                    value = value if valid(ys[j], theta) else _NAN32
+                    part += value
+                    vs[j] = value
                     gs[j] = scale32 * slope
                 run = np.float64(part)
                 if not (abs(part) < np.inf):  # float32 overflow (or a NaN): the run again in float64
                     run = 0.0
                     for j in range(ys.shape[0]):
                         value = elem(ys[j], rs[j], theta)[0]
-                        run += value if valid(ys[j], theta) else np.nan
+                        value = value if valid(ys[j], theta) else np.nan
+                        run += value
+                        vs[j] = value
                 acc += run
-        elif unweighted(wb):
+        elif unweighted(wb) and not want_values and not want_grad:  # loss
+            for j in range(rb.shape[0]):
+                value = elem(yb[j], rb[j], theta)[0]
+                acc += value if valid(yb[j], theta) else np.nan
+        elif unweighted(wb) and not want_values and not want_hess:  # loss_gradient
+            gb = grad[lo:hi]
             for j in range(rb.shape[0]):
                 value, slope = elem(yb[j], rb[j], theta)
                 acc += value if valid(yb[j], theta) else np.nan
                 gb[j] = scale * slope
-        else:
-            for j in range(rb.shape[0]):
-                wi = weight_present(wb, j)
-                value, slope = elem(yb[j], rb[j], theta)
-                acc += wi * (value if valid(yb[j], theta) else np.nan)
-                gb[j] = scale * wi * slope
-        sums[b] = acc
-    return total(sums)
-
-
-@jit(
-    rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
-    absent=Absent(weights=(2,), per_sample=(4,), outputs=(5, 6)),
-    template=True,
-)
-def _outputs(y, raw, w, scale, values, grad, hess, theta):
-    """Weighted loss sum; writes the requested outputs.
-
-    ``values[i] = w[i] * loss_i``, ``grad[i] = scale * w[i] * dloss/draw[i]``,
-    ``hess[i] = scale * w[i] * d2loss/draw2[i]`` (in the outputs' dtype; the
-    arithmetic is float64).  The requests are the three the API makes:
-    values alone, values and gradient, gradient and hessian; the last two
-    have a loop each.  A loop testing at run time which outputs to store
-    would not vectorise (LLVM does not unswitch loops this size), and one
-    storing every output would need more run-time aliasing checks than LLVM
-    makes.  Without sample weights the loops read a block of ones (from
-    cache, not memory) in their place.
-    """
-    n = raw.shape[0]
-    nb = n_blocks(n)
-    sums = np.zeros(nb)
-    ones = np.ones(min(n, BLOCK))
-    scratch = np.empty(min(n, BLOCK), dtype=raw.dtype)
-    want_hess = wanted(hess)
-    for b in range(nb):
-        lo = b * BLOCK
-        hi = min(lo + BLOCK, n)
-        wb = ones[: hi - lo] if unweighted(w) else w[lo:hi]
-        yb = y[lo:hi]
-        rb = raw[lo:hi]
-        acc = 0.0
-        if want_hess:
-            gb = grad[lo:hi]
-            hb = hess[lo:hi]
-            for j in range(rb.shape[0]):
-                wi = wb[j]
-                t = yb[j]
-                r = np.float64(rb[j])
-                value, slope = elem(t, r, theta)
-                acc += wi * (value if valid(t, theta) else np.nan)
-                gb[j] = scale * wi * slope
-                if HAS_HESS:
-                    curv = elem_hess(t, r, theta)
-                else:
-                    # Central difference of the gradient helper (see the module docstring).
-                    h = FD_STEP * max(1.0, abs(r))
-                    up = r + h
-                    down = r - h
-                    curv = (elem(t, up, theta)[1] - elem(t, down, theta)[1]) / (up - down)
-                hb[j] = scale * wi * curv
-        else:
-            vb = values[lo:hi]
-            # Values alone: the gradient goes to a scratch block (in cache),
-            # which spares a third loop.
-            gb = grad[lo:hi] if wanted(grad) else scratch[: hi - lo]
-            for j in range(rb.shape[0]):
-                wi = wb[j]
-                t = yb[j]
-                value, slope = elem(t, np.float64(rb[j]), theta)
-                value = wi * (value if valid(t, theta) else np.nan)
-                acc += value
-                vb[j] = value
-                gb[j] = scale * wi * slope
+        elif want_hess:  # gradient_hessian: in float64 arithmetic
+            for s in range(0, rb.shape[0], SUB):
+                ys = yb[s : s + SUB]
+                rs = rb[s : s + SUB]
+                ws = block_or(wb, s, s + rs.shape[0], ones)  # ones without weights
+                gs = block_or(grad, lo + s, lo + s + rs.shape[0], grad_scratch)
+                hs = block_or(hess, lo + s, lo + s + rs.shape[0], hess_scratch)
+                for j in range(rs.shape[0]):
+                    wi = ws[j]
+                    t = ys[j]
+                    # The helpers take the inputs' own dtype, as in the other
+                    # loops (float32 arguments once more would compile them twice).
+                    value, slope = elem(t, rs[j], theta)
+                    acc += wi * (value if valid(t, theta) else np.nan)
+                    gs[j] = scale * wi * slope
+                    if HAS_HESS:
+                        curv = elem_hess(t, rs[j], theta)
+                    else:
+                        # Central difference of the gradient helper (see the module docstring).
+                        r = np.float64(rs[j])
+                        h = FD_STEP * max(1.0, abs(r))
+                        up = r + h
+                        down = r - h
+                        curv = (elem(t, up, theta)[1] - elem(t, down, theta)[1]) / (up - down)
+                    hs[j] = scale * wi * curv
+        else:  # weights, or per-sample values: one loop, in runs of SUB
+            for s in range(0, rb.shape[0], SUB):
+                ys = yb[s : s + SUB]
+                rs = rb[s : s + SUB]
+                ws = block_or(wb, s, s + rs.shape[0], ones)  # ones without weights
+                gs = block_or(grad, lo + s, lo + s + rs.shape[0], grad_scratch)
+                vs = block_or(values, lo + s, lo + s + rs.shape[0], value_scratch)
+                for j in range(rs.shape[0]):
+                    wi = ws[j]
+                    value, slope = elem(ys[j], rs[j], theta)
+                    value = wi * (value if valid(ys[j], theta) else np.nan)
+                    acc += value
+                    vs[j] = value
+                    gs[j] = scale * wi * slope
         sums[b] = acc
     return total(sums)
 
@@ -270,16 +270,21 @@ def _metric_sums_numpy(elem_numpy, valid_numpy):
     return metric_sums
 
 
-def _loss_gradient_numpy(elem_numpy, valid_numpy):
-    def loss_gradient(y, raw, w, scale, grad, theta):
+def _loss_gradient_numpy(elem_numpy, valid_numpy, hess_numpy):
+    def loss_gradient(y, raw, w, scale, grad, values, hess, theta):
         y64 = y.astype(np.float64, copy=False)
-        values, slopes = elem_numpy(y64, raw.astype(np.float64, copy=False), theta)
-        values = np.where(valid_numpy(y64, theta), values, np.nan)
-        if w is not None:
-            values = values * w
-            slopes = slopes * w
-        grad[...] = scale * slopes
-        return float(values.sum())
+        raw64 = raw.astype(np.float64, copy=False)
+        losses, slopes = elem_numpy(y64, raw64, theta)
+        losses = np.where(valid_numpy(y64, theta), losses, np.nan)
+        wv = 1.0 if w is None else w
+        losses = losses * wv
+        if grad is not None:
+            grad[...] = (scale * wv) * slopes
+        if values is not None and hess is None:
+            values[...] = losses
+        if hess is not None:
+            hess[...] = (scale * wv) * hess_numpy(y64, raw64, theta)
+        return float(losses.sum())
 
     return loss_gradient
 
@@ -292,25 +297,6 @@ def _central_difference_numpy(elem_numpy):
         return (elem_numpy(y, up, theta)[1] - elem_numpy(y, down, theta)[1]) / (up - down)
 
     return hess_numpy
-
-
-def _outputs_numpy(elem_numpy, valid_numpy, hess_numpy):
-    def outputs(y, raw, w, scale, values, grad, hess, theta):
-        y64 = y.astype(np.float64, copy=False)
-        raw64 = raw.astype(np.float64, copy=False)
-        losses, slopes = elem_numpy(y64, raw64, theta)
-        losses = np.where(valid_numpy(y64, theta), losses, np.nan)
-        wv = 1.0 if w is None else w
-        losses = losses * wv
-        if values is not None:
-            values[...] = losses
-        if grad is not None:
-            grad[...] = (scale * wv) * slopes
-        if hess is not None:
-            hess[...] = (scale * wv) * hess_numpy(y64, raw64, theta)
-        return float(losses.sum())
-
-    return outputs
 
 
 _NAN32 = np.float32(np.nan)
@@ -394,7 +380,14 @@ class PointwiseKernels(SimpleNamespace):
 
 
 def pointwise_kernels(
-    name: str, elem, elem_numpy, elem32=None, target="real", hess=None, hess_numpy=None
+    name: str,
+    elem,
+    elem_numpy,
+    elem32=None,
+    target="real",
+    hess=None,
+    hess_numpy=None,
+    metric=False,
 ) -> PointwiseKernels:
     """Kernels of a pointwise loss from its elementwise pair (and float32 twin).
 
@@ -404,11 +397,11 @@ def pointwise_kernels(
     ``theta``).  ``hess(y, raw, theta) -> d2loss/draw2`` and its NumPy twin
     ``hess_numpy`` are optional (both or neither): without them the hessian
     is the central difference of ``elem``'s gradient (see the module
-    docstring).  Returns a namespace with
-    ``metric_sums(size, y, p, w, theta) -> (sums, wsum, wmin)`` over (n, k)
-    arrays, ``loss_gradient(size, y, raw, w, scale, grad, theta) -> sum`` and
-    ``outputs(size, y, raw, w, scale, values, grad, hess, theta) -> sum``
-    over 1-D arrays.
+    docstring).  Returns a namespace with ``loss_gradient(size, y, raw, w,
+    scale, grad, values, hess, theta) -> sum`` over 1-D arrays (each output
+    may be None; see :func:`_loss_gradient`) and, with ``metric`` (for
+    losses a metric is the mean of), ``metric_sums(size, y, p, w, theta) ->
+    (sums, wsum, wmin)`` over (n, k) arrays.
     """
     if isinstance(target, ByParam):
         valid, valid_numpy = _valid_by_param, _valid_by_param_numpy
@@ -424,25 +417,22 @@ def pointwise_kernels(
         "HAS_F32": elem32 is not None,
         "valid": valid,
     }
-    bound_outputs = {
-        "elem": elem,
-        "valid": valid,
+    with_hessian = {
+        **bound,
         "elem_hess": _no_hessian if hess is None else hess,
         "HAS_HESS": hess is not None,
     }
     if hess_numpy is None:
         hess_numpy = _central_difference_numpy(elem_numpy)
     kernels = PointwiseKernels(
-        metric_sums=Kernel(
-            _metric_sums.specialise(name, **bound), _metric_sums_numpy(elem_numpy, valid_numpy)
-        ),
         loss_gradient=Kernel(
-            _loss_gradient.specialise(name, **bound), _loss_gradient_numpy(elem_numpy, valid_numpy)
-        ),
-        outputs=Kernel(
-            _outputs.specialise(name, **bound_outputs),
-            _outputs_numpy(elem_numpy, valid_numpy, hess_numpy),
+            _loss_gradient.specialise(name, **with_hessian),
+            _loss_gradient_numpy(elem_numpy, valid_numpy, hess_numpy),
         ),
     )
+    if metric:
+        kernels.metric_sums = Kernel(
+            _metric_sums.specialise(name, **bound), _metric_sums_numpy(elem_numpy, valid_numpy)
+        )
     kernels.hessian = "central_difference" if hess is None else "helper"
     return kernels

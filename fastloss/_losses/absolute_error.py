@@ -56,6 +56,7 @@ class MeanAbsoluteError(PointwiseLoss):
     _kernels = pointwise_kernels(
         "absolute_error", _absolute_error, _absolute_error_numpy, target=target,
         hess=_one, hess_numpy=_one_numpy,
+        metric=True,  # mean_absolute_error runs its metric sums
     )  # fmt: skip
 
 

@@ -25,12 +25,13 @@ def _half_poisson(y, raw, theta):
     t = np.float64(y)
     r = np.float64(raw)
     e = exp_real(r)
-    return e - t * r, e - t
+    # Where exp(raw) overflows, so may y * raw (inf - inf): the loss is inf.
+    return (e - t * r if e < np.inf else e), e - t
 
 
 def _half_poisson_numpy(y, raw, theta):
     e = np.exp(raw)
-    return e - y * raw, e - y
+    return np.where(e < np.inf, e - y * raw, e), e - y
 
 
 @jit(helper=True, fastmath=None)
@@ -132,7 +133,7 @@ def _half_tweedie(y, raw, theta):
     loss = 0.5 * (e1 - t) * (e1 - t) if p == 0.0 else loss
     grad = e1 * (e1 - t) if p == 0.0 else grad
     # p = 1: half Poisson, e = exp(r) = e2 (as _half_poisson).
-    loss = e2 - t * r if p == 1.0 else loss
+    loss = (e2 - t * r if e2 < np.inf else e2) if p == 1.0 else loss
     grad = e2 - t if p == 1.0 else grad
     # p = 2: half Gamma, e = exp(-r) = e1 (as _half_gamma).
     loss = r + te1 if p == 2.0 else loss

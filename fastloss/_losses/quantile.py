@@ -13,17 +13,18 @@ from ._spec import Interval, Param, Reference, SGDSpec
 @jit(helper=True, fastmath=None)
 def _pinball(y, raw, theta):
     q = theta[0]
-    t = np.float64(y)
-    r = np.float64(raw)
-    if t >= r:
-        return q * (t - r), -q
-    return (1.0 - q) * (r - t), 1.0 - q
+    d = np.float64(y) - np.float64(raw)
+    # A select, not a branch: (q - 1) * d is (1 - q) * (raw - y) exactly
+    # (both factors negated), and a NaN input falls to that side as NaN.
+    c = q if d >= 0.0 else q - 1.0
+    return c * d, -c
 
 
 def _pinball_numpy(y, raw, theta):
     q = theta[0]
-    above = y >= raw
-    return np.where(above, q * (y - raw), (1.0 - q) * (raw - y)), np.where(above, -q, 1.0 - q)
+    d = y - raw
+    c = np.where(d >= 0.0, q, q - 1.0)
+    return c * d, -c
 
 
 def _quantile_of(y, params):

@@ -260,11 +260,21 @@ def _chunk_losses(rf, k, yb, scratch):
     return e, m, s, other, cols
 
 
-@jit(rows=Rows(args=(0, 1, 2, 4), merge="sum"), absent=Absent(weights=(2,)))
-def _loss_gradient_numba(y, raw, w, scale, grad):
+@jit(
+    rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
+    absent=Absent(weights=(2,), outputs=(4, 6), per_sample=(5,)),
+)
+def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
+    """Weighted loss sum; writes, where requested, the gradient ``scale * w *
+    (softmax - onehot)``, the per-row weighted losses and the diagonal
+    hessian ``scale * w * p * (1 - p)`` (scikit-learn's).  One kernel for
+    every method (see ``_pointwise._loss_gradient``)."""
     n, k = raw.shape
     rawf = raw.reshape(n * k)
-    gradf = grad.reshape(n * k)
+    gradf = _flat(grad)
+    hessf = _flat(hess)
+    want_grad = wanted(gradf)
+    want_hess = wanted(hessf)
     rows = _chunk_rows(k)
     nb = (n + rows - 1) // rows
     scratch = _chunk_scratch(min(rows, n), k, raw)
@@ -273,8 +283,8 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
         lo = b * rows
         hi = min(lo + rows, n)
         rf = rawf[lo * k : hi * k]
-        gf = gradf[lo * k : hi * k]
         wb = block_of(w, lo, hi)
+        vb = block_of(values, lo, hi)
         # Every loss of the chunk is read before its gradient is written:
         # grad may share memory with raw.
         e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
@@ -282,7 +292,20 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
         for r in range(hi - lo):
             wr = weight(wb, r)
             acc += wr * m[r]
-            s[r] = scale * wr / s[r]  # s now holds each row's gradient factor
+            store(vb, r, wr * m[r])
+        sums[b] = acc
+        if want_hess:
+            ecs = scratch[1][3, : hi - lo]  # each row's label-column exponential
+            _chunk_derivatives(
+                block_of(gradf, lo * k, hi * k), block_of(hessf, lo * k, hi * k),
+                e, s, other, ecs, cols, wb, scale, k,
+            )  # fmt: skip
+            continue
+        if not want_grad:
+            continue
+        gf = gradf[lo * k : hi * k]
+        for r in range(hi - lo):
+            s[r] = scale * weight(wb, r) / s[r]  # s now holds each row's gradient factor
         if gf.itemsize == 4:
             # float32 gradients: the factor rounded to float32 first (one
             # more rounding, under 2 float32 ulps in all) keeps the products
@@ -305,13 +328,15 @@ def _loss_gradient_numba(y, raw, w, scale, grad):
             if c >= 0:
                 # softmax_c - 1 = -other / sum: no cancellation, rounded once.
                 gf[base + c] = -f * other[r]
-        sums[b] = acc
     return total(sums)
 
 
 @jit(helper=True, fastmath=None)
 def _flat(a):
-    """``a`` as a 1-D view of all its elements (absent outputs are empty)."""
+    """``a`` as a 1-D view of all its elements; None stays None (absent
+    outputs are empty arrays)."""
+    if a is None:
+        return None
     return a.reshape(a.size)
 
 
@@ -321,7 +346,7 @@ def _chunk_derivatives(gf, hf, e, s, other, ecs, cols, wb, scale, k):
 
     ``p_j = e_j / s``; the label column's ``p_c = e_c / s`` and ``1 - p_c =
     other / s`` (no cancellation).  Writes ``scale * w * (p - onehot)`` into
-    ``gf`` and ``scale * w * p * (1 - p)`` into ``hf`` (either may be None).
+    ``gf`` and ``scale * w * p * (1 - p)`` into ``hf``.
     """
     for r in range(s.shape[0]):
         base = r * k
@@ -336,45 +361,6 @@ def _chunk_derivatives(gf, hf, e, s, other, ecs, cols, wb, scale, k):
             q = other[r] * inv  # 1 - p_c
             store(gf, base + c, -f * q)
             store(hf, base + c, f * ((ecs[r] * inv) * q))
-
-
-@jit(
-    rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
-    absent=Absent(weights=(2,), per_sample=(4,), outputs=(5, 6)),
-)
-def _outputs_numba(y, raw, w, scale, values, grad, hess):
-    """Weighted loss sum; writes the outputs that are not None: ``values[i] =
-    w[i] * loss_i``, ``grad = scale * w * (softmax - onehot)``, ``hess = scale
-    * w * p * (1 - p)`` (scikit-learn's diagonal hessian)."""
-    n, k = raw.shape
-    rawf = raw.reshape(n * k)
-    gradf = _flat(grad)
-    hessf = _flat(hess)
-    want_derivatives = wanted(gradf) or wanted(hessf)
-    rows = _chunk_rows(k)
-    nb = (n + rows - 1) // rows
-    scratch = _chunk_scratch(min(rows, n), k, raw)
-    sums = np.zeros(nb)
-    for b in range(nb):
-        lo = b * rows
-        hi = min(lo + rows, n)
-        rf = rawf[lo * k : hi * k]
-        wb = block_of(w, lo, hi)
-        vb = block_of(values, lo, hi)
-        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
-        ecs = scratch[1][3, : hi - lo]  # each row's label-column exponential
-        acc = 0.0
-        for r in range(hi - lo):
-            wr = weight(wb, r)
-            acc += wr * m[r]
-            store(vb, r, wr * m[r])
-        if want_derivatives:
-            _chunk_derivatives(
-                gradf[lo * k : hi * k], hessf[lo * k : hi * k],
-                e, s, other, ecs, cols, wb, scale, k,
-            )  # fmt: skip
-        sums[b] = acc
-    return total(sums)
 
 
 def _softmax_numpy(y, raw, hessian=False):
@@ -417,14 +403,7 @@ def _loss_sum_numpy(y, raw, w):
     return float((w * values).sum()), float(w.sum()), float(w.min())
 
 
-def _loss_gradient_numpy(y, raw, w, scale, grad):
-    values, proba, valid, cols = _softmax_numpy(y, raw)
-    wv = np.ones(raw.shape[0]) if w is None else w
-    grad[...] = (scale * wv)[:, None] * proba
-    return float((wv * values).sum())
-
-
-def _outputs_numpy(y, raw, w, scale, values, grad, hess):
+def _loss_gradient_numpy(y, raw, w, scale, grad, values, hess):
     res = _softmax_numpy(y, raw, hessian=hess is not None)
     losses, proba = res[0], res[1]
     wv = np.ones(raw.shape[0]) if w is None else w
@@ -438,14 +417,14 @@ def _outputs_numpy(y, raw, w, scale, values, grad, hess):
     return float(losses.sum())
 
 
-_OUTPUTS = Kernel(_outputs_numba, _outputs_numpy)
+_LOSS_GRADIENT = Kernel(_loss_gradient_numba, _loss_gradient_numpy)
 
 
-def _loss_sum_via_outputs(size, y, raw, w):
-    """``(loss sum, weight sum, weight min)``: the outputs kernel asked for no
-    output, then the weights' statistics (one compiled kernel less to build;
-    the second pass reads only the weights)."""
-    loss = _outputs_numba(size, y, raw, w, 1.0, None, None, None)
+def _loss_sum_via_loss_gradient(size, y, raw, w):
+    """``(loss sum, weight sum, weight min)``: the loss-gradient kernel asked
+    for no output, then the weights' statistics (one compiled kernel less to
+    build; the second pass reads only the weights)."""
+    loss = _loss_gradient_numba(size, y, raw, w, 1.0, None, None, None)
     if w is None:
         return loss, float(raw.shape[0]), 1.0
     wsum, wmin = weight_stats(w.shape[0], w)
@@ -477,9 +456,8 @@ class CrossEntropy(FusedLoss):
     #: The softmax's Hessian is at most 1/2 in any direction.
     sgd = SGDSpec(curvature=0.5)
     _kernels = SimpleNamespace(
-        loss_sum=Kernel(_loss_sum_via_outputs, _loss_sum_numpy),
-        loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),
-        outputs=_OUTPUTS,
+        loss_sum=Kernel(_loss_sum_via_loss_gradient, _loss_sum_numpy),
+        loss_gradient=_LOSS_GRADIENT,
     )
 
     def _check_targets(self, y_true, raw):

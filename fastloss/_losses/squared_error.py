@@ -54,6 +54,7 @@ class MeanSquaredError(PointwiseLoss):
     _kernels = pointwise_kernels(
         "squared_error", _squared_error, _squared_error_numpy, target=target,
         hess=_squared_error_hess, hess_numpy=_squared_error_hess_numpy,
+        metric=True,  # mean_squared_error runs its metric sums
     )  # fmt: skip
 
 

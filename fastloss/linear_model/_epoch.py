@@ -85,14 +85,14 @@ def _epoch(
                 raw2[r, q] += shift[q]
         grad = np.empty_like(raw)
         if sw is None:
-            total = loss_gradient(yb[:m], raw, None, grad_scale / m, grad, *extra)
+            total = loss_gradient(yb[:m], raw, None, grad_scale / m, grad, None, None, *extra)
             wsum = float(m)
         else:
             wsum = 0.0
             for r in range(m):
                 wb[r] = sw[order[start + r]]
                 wsum += wb[r]
-            total = loss_gradient(yb[:m], raw, wb[:m], grad_scale / m, grad, *extra)
+            total = loss_gradient(yb[:m], raw, wb[:m], grad_scale / m, grad, None, None, *extra)
         loss_sum += total
         weight_sum += wsum
         if not np.isfinite(total) or total > bound * wsum:
@@ -158,7 +158,7 @@ def _epoch_numpy(loss_gradient):
             else:
                 wm = sw[rows]
                 wsum = float(wm.sum())
-            total = loss_gradient(y[rows], raw, wm, grad_scale / m, grad, *extra)
+            total = loss_gradient(y[rows], raw, wm, grad_scale / m, grad, None, None, *extra)
             loss_sum += total
             weight_sum += wsum
             if not np.isfinite(total) or total > bound * wsum:
