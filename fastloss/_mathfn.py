@@ -183,20 +183,12 @@ def weight(w, i):
     """``w[i]``, or 1.0 without sample weights (see :func:`unweighted`).
 
     The run-time test costs loops that could vectorise their speed (LLVM
-    unswitches only small loops): there, branch on :func:`unweighted` once
-    and use :func:`weight_present` inside.
+    unswitches only small loops): there, branch on :func:`unweighted` once,
+    outside the loop.
     """
     if w is None:
         return 1.0
     if w.shape[0] == 0:
-        return 1.0
-    return np.float64(w[i])
-
-
-@jit(helper=True, fastmath=None)
-def weight_present(w, i):
-    """``w[i]`` of weights known to be present (None: 1.0, decided at compile time)."""
-    if w is None:
         return 1.0
     return np.float64(w[i])
 

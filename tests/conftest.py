@@ -36,3 +36,25 @@ def rng():
 def assert_close(actual, expected, rtol=1e-12, atol=0.0):
     """Relative comparison that also checks NaN/inf agreement and shapes."""
     np.testing.assert_allclose(np.asarray(actual), np.asarray(expected), rtol=rtol, atol=atol)
+
+
+@pytest.fixture
+def restore_threads():
+    """Puts fastloss's thread count back after the test."""
+    before = fastloss.get_num_threads()
+    yield
+    fastloss.set_num_threads(before)
+
+
+def results_by_threads(compute, counts=(1, 2)):
+    """``{n: compute()}`` with fastloss's kernels split across ``n`` threads,
+    for each ``n`` of ``counts``; the thread count is restored after."""
+    before = fastloss.get_num_threads()
+    results = {}
+    try:
+        for n in counts:
+            fastloss.set_num_threads(n)
+            results[n] = compute()
+    finally:
+        fastloss.set_num_threads(before)
+    return results

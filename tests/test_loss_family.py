@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fastloss
-from conftest import assert_close
+from conftest import assert_close, results_by_threads
 from fastloss._losses._spec import RAW, TARGETS, ByParam, Reference
 from fastloss.losses import LOSSES
 from registry_cases import (
@@ -158,18 +158,11 @@ def test_threads_give_the_same_results(backend, name, rng):
     n = 120_001
     y, raw = make_case(cls, loss, n, rng)
     w = rng.uniform(0.5, 2.0, size=n)
-    before = fastloss.get_num_threads()
-    results = {}
-    try:
-        for threads in (1, 2):
-            fastloss.set_num_threads(threads)
-            results[threads] = (
-                loss.loss(y, raw, sample_weight=w),
-                *loss.loss_gradient(y, raw, sample_weight=w),
-                *loss.loss_gradient(y, raw),
-            )
-    finally:
-        fastloss.set_num_threads(before)
+    results = results_by_threads(lambda: (
+        loss.loss(y, raw, sample_weight=w),
+        *loss.loss_gradient(y, raw, sample_weight=w),
+        *loss.loss_gradient(y, raw),
+    ))  # fmt: skip
     one, two = results[1], results[2]
     # Split at block boundaries: every block sum is the same, only the order
     # in which the block sums (and the weights, for the gradient's 1/sum(w))

@@ -37,13 +37,6 @@ def _shared_buffer(name, length, rng, dtype):
 EPS32 = float(np.finfo(np.float32).eps)
 
 
-@pytest.fixture
-def restore_threads():
-    before = fastloss.get_num_threads()
-    yield
-    fastloss.set_num_threads(before)
-
-
 # -- 9. gradient_out overlapping the inputs --------------------------------------
 
 

@@ -14,13 +14,6 @@ from fastloss.losses import LOSSES
 from registry_cases import make_case
 
 
-@pytest.fixture
-def restore_threads():
-    before = fastloss.get_num_threads()
-    yield
-    fastloss.set_num_threads(before)
-
-
 def _calls(rng, n):
     y, p, w = rng.normal(size=n), rng.normal(size=n), rng.uniform(size=n)
     yb, pb = rng.integers(0, 2, size=n), rng.uniform(size=n)

@@ -13,7 +13,7 @@ from scipy.optimize import minimize
 from sklearn.base import clone
 
 import fastloss
-from conftest import assert_close
+from conftest import assert_close, results_by_threads
 from fastloss.linear_model import SGDRegressor
 from fastloss.losses import LOSSES
 
@@ -120,14 +120,9 @@ def test_threads_give_the_same_results(backend, rng):
     y = rng.normal(size=n)
     raw = y + rng.normal(size=n)
     w = rng.uniform(0.5, 2.0, size=n)
-    before = fastloss.get_num_threads()
-    results = {}
-    try:
-        for threads in (1, 2):
-            fastloss.set_num_threads(threads)
-            results[threads] = (loss.loss(y, raw, sample_weight=w), *loss.loss_gradient(y, raw))
-    finally:
-        fastloss.set_num_threads(before)
+    results = results_by_threads(
+        lambda: (loss.loss(y, raw, sample_weight=w), *loss.loss_gradient(y, raw))
+    )
     values, grads = cauchy_reference(y, raw, 1.0)
     for threads in (1, 2):
         assert_close(results[threads][0], np.average(values, weights=w), rtol=1e-12)

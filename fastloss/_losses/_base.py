@@ -19,10 +19,8 @@ from ._spec import TARGETS, ByParam
 class FusedLoss:
     """Base class: a weighted loss, its gradient and hessian, computed in one pass.
 
-    Subclasses set ``_kernels``, a namespace with the kernel pairs
-    ``loss_sum(size, y, raw, w) -> (sum, weight_sum, weight_min)`` (or
-    override :meth:`_loss_sum`) and ``loss_gradient(size, y, raw, w, scale,
-    grad, values, hess) -> sum`` (writes ``scale * w * dloss_i`` into
+    Subclasses set ``_kernels``, a namespace with the kernel pair
+    ``loss_gradient(size, y, raw, w, scale, grad, values, hess) -> sum`` (writes ``scale * w * dloss_i`` into
     ``grad``, ``w * loss_i`` into ``values`` and ``scale * w * d2loss_i``
     into ``hess``, each where not None; ``values`` and ``hess`` are not
     requested together), and may override :meth:`_check_targets` and
@@ -156,9 +154,19 @@ class FusedLoss:
         """(weighted loss sum, weight sum, weight min) in one pass.
 
         ``size`` decides whether the kernel is split across threads
-        (default: ``raw.size``; 0 keeps it in the calling thread).
+        (default: ``raw.size``; 0 keeps it in the calling thread).  The
+        loss-gradient kernel asked for no output (each goes to a scratch run
+        in cache), then the weights' statistics: no kernel of its own to
+        compile.
         """
-        return self._kernels.loss_sum(raw.size if size is None else size, y, raw, w, *self._kernel_args)
+        size = raw.size if size is None else size
+        total = self._kernels.loss_gradient(
+            size, y, raw, w, 1.0, None, None, None, *self._kernel_args
+        )
+        if w is None:
+            return total, float(raw.shape[0]), 1.0
+        wsum, wmin = weight_stats(size, w)
+        return total, wsum, wmin
 
     def loss_sums(self, y_true, raw_prediction, sample_weight=None):
         """The mergeable state of one chunk: ``(loss sum, weight sum, weight min)``.
@@ -231,8 +239,10 @@ class FusedLoss:
         """Per-sample outputs through the loss-gradient kernel; returns the
         weighted loss sum (checked).
 
-        ``grad``/``hess`` buffers sharing memory with an input are filled
-        through temporaries, copied in after the pass and its checks.
+        ``grad``/``hess`` buffers sharing memory with an input (exactly or
+        in part) are filled through temporaries, copied in after the pass and
+        its checks: during the pass they would overwrite values still to be
+        read, and the slow path of :meth:`_finish` must see the inputs as given.
         """
         inputs = (y, raw, w)
         gwork = np.empty_like(raw) if grad is not None and _overlaps(grad, inputs) else grad
@@ -318,17 +328,7 @@ class FusedLoss:
             self._outputs(y, raw, w, 1.0, values, grad, None)
             return values, grad
         scale = 1.0 / wsum if reduction == "mean" else 1.0
-        # A gradient_out sharing memory with an input (exactly or in part) is
-        # written only after the pass and its checks: during the pass it would
-        # overwrite values still to be read, and the slow path of _finish must
-        # see the inputs as given.
-        work = np.empty_like(raw) if _overlaps(grad, (y, raw, w)) else grad
-        total = self._kernels.loss_gradient(
-            raw.size, y, raw, w, scale, work, None, None, *self._kernel_args
-        )
-        value = self._finish(total, y, raw, w)
-        if work is not grad:
-            grad[...] = work
+        value = self._outputs(y, raw, w, scale, None, grad, None)
         return (value / wsum if reduction == "mean" else value), grad
 
     def gradient(
@@ -435,16 +435,3 @@ class PointwiseLoss(FusedLoss):
         _, _, low, strict = TARGETS[self.target_kind]
         theta = theta_of(values.values(), low, strict)
         object.__setattr__(self, "_kernel_args", (theta,))
-
-    def _loss_sum(self, y, raw, w, size=None):
-        # The loss-gradient kernel asked for neither output (each goes to a
-        # scratch block in cache), then the weights' statistics: one kernel
-        # less to compile per loss than a loss-only kernel.
-        size = raw.size if size is None else size
-        total = self._kernels.loss_gradient(
-            size, y, raw, w, 1.0, None, None, None, *self._kernel_args
-        )
-        if w is None:
-            return total, float(raw.shape[0]), 1.0
-        wsum, wmin = weight_stats(size, w)
-        return total, wsum, wmin

@@ -25,8 +25,14 @@ def _half_poisson(y, raw, theta):
     t = np.float64(y)
     r = np.float64(raw)
     e = exp_real(r)
-    # Where exp(raw) overflows, so may y * raw (inf - inf): the loss is inf.
-    return (e - t * r if e < np.inf else e), e - t
+    return _poisson_value(e, t, r), e - t
+
+
+@jit(helper=True, fastmath=None)
+def _poisson_value(e, t, r):
+    """``e - t * r`` for ``e = exp(r)``; inf where e overflows (y * raw may
+    too: inf - inf)."""
+    return e - t * r if e < np.inf else e
 
 
 def _half_poisson_numpy(y, raw, theta):
@@ -112,28 +118,37 @@ class HalfGamma(PointwiseLoss):
 
 
 @jit(helper=True, fastmath=None)
-def _half_tweedie(y, raw, theta):
-    p = theta[0]
+def _tweedie_terms(y, raw, p):
+    """``(y, raw, exp((1-p) raw), exp((2-p) raw), y exp((1-p) raw))`` in float64.
+
+    Both exponentials always, and every form of the callers chosen by a
+    select, not a branch: exp_real reads a table, and a loop whose table
+    reads sit in branches vectorises only if LLVM unswitches it on p, which
+    it stops doing once the kernel holds a few loops.  The closed forms of
+    powers 0, 1 and 2 (scikit-learn's branches) need no other exponential:
+    (1 - p) raw and (2 - p) raw are then raw, -raw or raw exactly, so the
+    first or second is bit for bit the exp(raw) or exp(-raw) each form uses.
+    y = 0 contributes nothing to the last, even where the exponential
+    overflows (0 * inf).
+    """
     t = np.float64(y)
     r = np.float64(raw)
-    # Both exponentials always, and every form chosen by a select, not a
-    # branch: exp_real reads a table, and a loop whose table reads sit in
-    # branches vectorises only if LLVM unswitches it on p, which it stops
-    # doing once the kernel holds a few loops.  The closed forms of powers
-    # 0, 1 and 2 (scikit-learn's branches) need no other exponential:
-    # (1 - p) r and (2 - p) r are then r, -r or r exactly, so e1 or e2 is
-    # bit for bit the exp(r) or exp(-r) each form uses.
     e1 = exp_real((1.0 - p) * r)
     e2 = exp_real((2.0 - p) * r)
-    # y = 0 contributes nothing, even where exp((1 - p) raw) overflows (0 * inf).
-    te1 = t * e1 if t != 0.0 else 0.0
+    return t, r, e1, e2, (t * e1 if t != 0.0 else 0.0)
+
+
+@jit(helper=True, fastmath=None)
+def _half_tweedie(y, raw, theta):
+    p = theta[0]
+    t, r, e1, e2, te1 = _tweedie_terms(y, raw, p)
     loss = e2 / (2.0 - p) - te1 / (1.0 - p)
     grad = e2 - te1
     # p = 0: squared error of e = exp(r) = e1.
     loss = 0.5 * (e1 - t) * (e1 - t) if p == 0.0 else loss
     grad = e1 * (e1 - t) if p == 0.0 else grad
     # p = 1: half Poisson, e = exp(r) = e2 (as _half_poisson).
-    loss = (e2 - t * r if e2 < np.inf else e2) if p == 1.0 else loss
+    loss = _poisson_value(e2, t, r) if p == 1.0 else loss
     grad = e2 - t if p == 1.0 else grad
     # p = 2: half Gamma, e = exp(-r) = e1 (as _half_gamma).
     loss = r + te1 if p == 2.0 else loss
@@ -144,12 +159,8 @@ def _half_tweedie(y, raw, theta):
 @jit(helper=True, fastmath=None)
 def _half_tweedie_hess(y, raw, theta):
     p = theta[0]
-    t = np.float64(y)
-    r = np.float64(raw)
-    # scikit-learn's cgrad_hess_half_tweedie, each branch a select (see _half_tweedie).
-    e1 = exp_real((1.0 - p) * r)
-    e2 = exp_real((2.0 - p) * r)
-    te1 = t * e1 if t != 0.0 else 0.0  # as in _half_tweedie
+    # scikit-learn's cgrad_hess_half_tweedie, each branch a select (see _tweedie_terms).
+    t, r, e1, e2, te1 = _tweedie_terms(y, raw, p)
     hess = (2.0 - p) * e2 - (1.0 - p) * te1
     hess = e1 * (2.0 * e1 - t) if p == 0.0 else hess
     hess = e2 if p == 1.0 else hess  # half Poisson: exp(r)

@@ -20,7 +20,6 @@ from .._mathfn import (
 from .._registry import Kernel, register_loss
 from .._validation import as_label_array
 from ._base import FusedLoss
-from ._common import weight_stats
 from ._spec import Reference, SGDSpec
 
 
@@ -396,13 +395,6 @@ def _softmax_numpy(y, raw, hessian=False):
     return values, proba, valid, cols, curv
 
 
-def _loss_sum_numpy(y, raw, w):
-    values = _softmax_numpy(y, raw)[0]
-    if w is None:
-        return float(values.sum()), float(raw.shape[0]), 1.0
-    return float((w * values).sum()), float(w.sum()), float(w.min())
-
-
 def _loss_gradient_numpy(y, raw, w, scale, grad, values, hess):
     res = _softmax_numpy(y, raw, hessian=hess is not None)
     losses, proba = res[0], res[1]
@@ -417,18 +409,6 @@ def _loss_gradient_numpy(y, raw, w, scale, grad, values, hess):
     return float(losses.sum())
 
 
-_LOSS_GRADIENT = Kernel(_loss_gradient_numba, _loss_gradient_numpy)
-
-
-def _loss_sum_via_loss_gradient(size, y, raw, w):
-    """``(loss sum, weight sum, weight min)``: the loss-gradient kernel asked
-    for no output, then the weights' statistics (one compiled kernel less to
-    build; the second pass reads only the weights)."""
-    loss = _loss_gradient_numba(size, y, raw, w, 1.0, None, None, None)
-    if w is None:
-        return loss, float(raw.shape[0]), 1.0
-    wsum, wmin = weight_stats(w.shape[0], w)
-    return loss, wsum, wmin
 
 
 @register_loss("multinomial")
@@ -456,8 +436,7 @@ class CrossEntropy(FusedLoss):
     #: The softmax's Hessian is at most 1/2 in any direction.
     sgd = SGDSpec(curvature=0.5)
     _kernels = SimpleNamespace(
-        loss_sum=Kernel(_loss_sum_via_loss_gradient, _loss_sum_numpy),
-        loss_gradient=_LOSS_GRADIENT,
+        loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),
     )
 
     def _check_targets(self, y_true, raw):
