@@ -136,7 +136,8 @@ def reference(cls, loss, y, raw):
         grads = np.array([sgd.py_dloss(r, ti) for r, ti in zip(raw, t)])
     else:  # a formula, evaluated in extended precision
         space = {"y": y.astype(np.longdouble), "raw": raw.astype(np.longdouble),
-                 "log": np.log, "cosh": np.cosh, "tanh": np.tanh, "exp": np.exp}  # fmt: skip
+                 "log": np.log, "log1p": np.log1p, "cosh": np.cosh, "sinh": np.sinh,
+                 "tanh": np.tanh, "exp": np.exp}  # fmt: skip
         with np.errstate(over="ignore"):
             values = np.asarray(eval(ref.loss, space), np.float64)  # noqa: S307 - declared text
             grads = np.asarray(eval(ref.gradient, space), np.float64)  # noqa: S307
