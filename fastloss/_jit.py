@@ -29,6 +29,8 @@ import os
 import threading
 import types
 
+import numpy as np
+
 # Imported here, not when first needed: a child forked while another thread
 # is in the middle of importing a module blocks for good on importing it.
 from . import _cache
@@ -126,16 +128,45 @@ class LazyHelper(_Lazy):
         # Numba IR level instead (inline="always") types the helper again at
         # every call site: it doubled the compile time.  LLVM inlining keeps
         # the helper's own fast-math flags (none for the log/exp helpers).
-        # No cfunc wrapper (helpers are never first-class function values);
-        # the CPython wrapper stays: tests call helpers from Python.
-        self.dispatcher = numba.njit(forceinline=True, no_cfunc_wrapper=True, **self.options)(
-            self.py_func
+        # Neither a cfunc nor a CPython wrapper: helpers are called only
+        # from kernels, and the wrappers were 6 % of a cold compile.
+        options = {"forceinline": True, "no_cfunc_wrapper": True, "no_cpython_wrapper": True}
+        if numba.config.DISABLE_JIT:
+            self.dispatcher = self.py_func
+            return
+        self.dispatcher = _helper_dispatcher_class(numba)(
+            py_func=self.py_func,
+            locals={},
+            targetoptions={**options, **self.options, "nopython": True, "boundscheck": None},
         )
         _enable_cache(self.dispatcher, cache)
 
     def __call__(self, *args):
         # Pure-Python evaluation, used only when kernels run uncompiled.
         return self.py_func(*args)
+
+
+_helper_dispatcher = []
+
+
+def _helper_dispatcher_class(numba):
+    """Numba's CPU dispatcher, refusing calls from Python.
+
+    Helpers have no CPython wrapper: Numba would call a missing entry point
+    (and crash) where this raises.
+    """
+    if not _helper_dispatcher:
+        from numba.core.registry import CPUDispatcher
+
+        class HelperDispatcher(CPUDispatcher):
+            def __call__(self, *args, **kwargs):
+                raise TypeError(
+                    f"{self.py_func.__qualname__} is a fastloss kernel helper, compiled to be "
+                    "called from kernels only; call its .py_func for plain Python."
+                )
+
+        _helper_dispatcher.append(HelperDispatcher)
+    return _helper_dispatcher[0]
 
 
 def _enable_cache(dispatcher, cache_class):
@@ -156,8 +187,9 @@ class Rows:
         written per row (gradients) are sliced too, so each thread writes its
         own rows.
     merge : str or tuple of str
-        How the partial results of the threads combine: ``"sum"``, ``"min"``
-        or ``"or"`` (bitwise), one per element of a returned tuple, or one
+        How the partial results of the threads combine: ``"sum"``, ``"min"``,
+        ``"or"`` (bitwise) or ``"concat"`` (arrays, along axis 0, in row
+        order), one per element of a returned tuple, or one
         string for a kernel returning a single value.
     """
 
@@ -165,6 +197,7 @@ class Rows:
         "sum": lambda a, b: a + b,
         "min": min,
         "or": lambda a, b: a | b,
+        "concat": lambda a, b: np.concatenate((a, b)),
     }
 
     def __init__(self, args, merge):

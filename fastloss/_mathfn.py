@@ -8,6 +8,12 @@ which is what lets the log-loss and softmax kernels approach memory speed;
 fdlibm's forms, which they replace, spent most of their time in a vector
 division.  They are compiled *without* fast-math, so their arithmetic is
 evaluated as written.
+
+A kernel path for one dtype only is chosen with ``isinstance(a[0],
+np.float32)`` on an element of the array: Numba decides it when compiling,
+so the other dtype's path is not compiled at all (``a.itemsize == 4`` is
+read at run time, and both paths were compiled and optimised for every
+dtype).  The value of the element is not used.
 """
 
 import math

@@ -89,7 +89,7 @@ def _metric_sums(y, p, w, theta):
         pb = pf[lo * k : hi * k]
         wsum = 0.0
         wmin = np.inf
-        if k == 1 and HAS_F32 and unweighted(wb) and pb.itemsize == 4:
+        if k == 1 and HAS_F32 and unweighted(wb) and isinstance(pb[0], np.float32):
             acc = 0.0
             for s in range(0, yb.shape[0], SUB):
                 ys = yb[s : s + SUB]
@@ -182,7 +182,7 @@ def _loss_gradient(y, raw, w, scale, grad, values, hess, theta):
         yb = y[lo:hi]
         rb = raw[lo:hi]
         acc = 0.0
-        if HAS_F32 and unweighted(wb) and rb.itemsize == 4 and not want_hess:
+        if HAS_F32 and unweighted(wb) and isinstance(rb[0], np.float32) and not want_hess:
             scale32 = np.float32(scale)
             for s in range(0, rb.shape[0], SUB):
                 ys = yb[s : s + SUB]

@@ -230,7 +230,7 @@ def _binary_block_01(yb, pb, wb, eps, scratch):
         )
         if res[3] != -2:
             return res
-    if unweighted(wb) and pb.itemsize == 4:
+    if unweighted(wb) and isinstance(pb[0], np.float32):
         return _binary_block_01_f32(yb, pb, eps)
     acc = 0.0
     wsum = 0.0

@@ -113,7 +113,7 @@ def _chunk_exp(rf, k, e, shift, m):
         for t in range(rf.shape[0]):
             e[t] = 0.0
         return
-    single = e.itemsize == 4
+    single = isinstance(e[0], np.float32)  # decided when compiling (see _mathfn)
     if span < (SHARED_SHIFT_SPAN32 if single else SHARED_SHIFT_SPAN):
         for r in range(rows):
             m[r] = hi
@@ -182,7 +182,7 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols):
         s[r] = other[r] + ec
         m[r] = other[r] / ec if ec > 1e-300 else -1.0
     rare = 0
-    single = e.itemsize == 4
+    single = isinstance(e[0], np.float32)
     if single:
         # float32 exponentials carry float32 rounding already: the log in
         # float32 too (8 to a vector) adds at most another float32 ulp.
@@ -305,7 +305,7 @@ def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
         gf = gradf[lo * k : hi * k]
         for r in range(hi - lo):
             s[r] = scale * weight(wb, r) / s[r]  # s now holds each row's gradient factor
-        if gf.itemsize == 4:
+        if isinstance(gf[0], np.float32):
             # float32 gradients: the factor rounded to float32 first (one
             # more rounding, under 2 float32 ulps in all) keeps the products
             # in float32, without two conversions each: 25 % off this loop.
