@@ -25,7 +25,14 @@ from .losses import (
     SquaredEpsilonInsensitive,
     SquaredHinge,
 )
-from .metrics import log_loss, mean_absolute_error, mean_squared_error, root_mean_squared_error
+from .metrics import (
+    explained_variance_score,
+    log_loss,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    root_mean_squared_error,
+)
 
 __version__ = "0.1.0"
 
@@ -50,6 +57,8 @@ __all__ = [
     "mean_squared_error",
     "root_mean_squared_error",
     "mean_absolute_error",
+    "r2_score",
+    "explained_variance_score",
     "log_loss",
     "MeanSquaredError",
     "MeanAbsoluteError",

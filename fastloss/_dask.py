@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import streaming
+from ._log_loss_core import check_class_count, finish, log_loss_sums
 from ._validation import as_ndarray, check_consistent_length
 
 
@@ -81,15 +83,17 @@ def accumulate(make, *values):
     return merged
 
 
-def regression_metric(cls, y_true, y_pred, sample_weight, multioutput):
-    return accumulate(lambda: cls(multioutput=multioutput), y_true, y_pred, sample_weight).result()
+def regression_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
+    """The declared regression ``metric``: one accumulator per block, merged."""
+    cls = streaming.accumulator_of_metric(metric)
+    make = lambda: cls(multioutput=multioutput, **params)  # noqa: E731
+    return accumulate(make, y_true, y_pred, sample_weight).result()
 
 
 def log_loss(y_true, y_proba, normalize, sample_weight, labels):
     import dask
     import dask.array as da
 
-    from . import metrics, streaming
 
     if not is_dask(y_proba):  # nullable probabilities are float64, as in the one-shot function
         y_proba = as_ndarray(y_proba, extension_dtype=np.float64)
@@ -98,7 +102,7 @@ def log_loss(y_true, y_proba, normalize, sample_weight, labels):
         # A label indicator matrix (rare): its classes are its columns, and
         # its checks are the one-shot function's, on the computed arrays.
         y_true, y_proba, sample_weight = dask.compute(y_true, y_proba, sample_weight)
-        return metrics.log_loss(y_true, y_proba, normalize=normalize, sample_weight=sample_weight)
+        return finish(*log_loss_sums(y_true, y_proba, sample_weight, None), normalize)
     if labels is None:
         # The classes of the whole y_true (one pass over it, not over y_proba),
         # checked as the one-shot function checks them.
@@ -106,7 +110,7 @@ def log_loss(y_true, y_proba, normalize, sample_weight, labels):
         classes = np.unique(da.unique(y).compute())
         n_columns = 2 if y_proba.ndim == 1 or y_proba.shape[1] == 1 else y_proba.shape[1]
         display = (lambda c: c.astype(bool)) if classes.dtype.kind == "b" else (lambda c: c)
-        metrics._check_class_count(classes, n_columns, False, display)
+        check_class_count(classes, n_columns, False, display)
         labels = classes
 
     make = lambda: streaming.LogLoss(labels, normalize=normalize)  # noqa: E731

@@ -6,7 +6,7 @@ import numpy as np
 
 from ._config import get_backend
 
-__all__ = ["Kernel", "LOSSES", "register_loss"]
+__all__ = ["Kernel", "LOSSES", "METRICS", "register_loss", "register_metric"]
 
 
 class Kernel:
@@ -46,3 +46,14 @@ def register_loss(name: str):
         return cls
 
     return decorate
+
+
+#: Metric name (scikit-learn's function name) -> its declaration
+#: (``fastloss._metric_core.RegressionMetric``).
+METRICS: dict = {}
+
+
+def register_metric(metric):
+    """Register the metric declaration ``metric`` under its name; returns it."""
+    METRICS[metric.name] = metric
+    return metric

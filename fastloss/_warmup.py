@@ -158,7 +158,7 @@ def _units(dtype, group):
     """
     from . import losses, metrics  # noqa: F401 - losses: registers the built-in losses
     from ._losses._cases import draw_inputs
-    from ._registry import LOSSES
+    from ._registry import LOSSES, METRICS
 
     n = 16
     rng = np.random.default_rng(0)
@@ -203,10 +203,8 @@ def _units(dtype, group):
     # (n, k) raw predictions and log_loss's label handling cost the most.
     by_cost = sorted(LOSSES.items(), key=lambda item: (-item[1]._raw_ndim, item[0]))
     loss_units = [(f"loss-{name}", loss_methods(cls)) for name, cls in by_cost]
-    metric_units = [
-        ("metric-log_loss", log_loss),
-        ("metric-mean_squared_error", regression_metric(metrics.mean_squared_error)),
-        ("metric-mean_absolute_error", regression_metric(metrics.mean_absolute_error)),
+    metric_units = [("metric-log_loss", log_loss)] + [
+        (f"metric-{name}", regression_metric(getattr(metrics, name))) for name in METRICS
     ]
     if group == "losses":
         return loss_units

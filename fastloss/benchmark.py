@@ -108,8 +108,11 @@ def _metric_callables(name, numpy_expr, torch_expr):
             "fastloss": lambda: ours(y, p),
             "fastloss_numpy": lambda: _on_numpy_backend(ours)(y, p),
             "sklearn": lambda: theirs(y, p),
-            "numpy": lambda: numpy_expr(y, p),
-            "torch": (lambda: torch_expr(torch, ty, tp).item()) if torch is not None else None,
+            "numpy": (lambda: numpy_expr(y, p)) if numpy_expr is not None else None,
+            "torch": (
+                (lambda: torch_expr(torch, ty, tp).item())
+                if torch is not None and torch_expr is not None else None
+            ),
             "floor": lambda: _floor.read_floor(y.size, y, p),
         }
 
@@ -217,41 +220,58 @@ def _softmax_gradient_numpy(y, p):
     return loss, grad / p.shape[0]
 
 
-_METRICS = {
-    w.name: w
-    for w in [
-        Workload(
-            "mean_squared_error",
-            "metric",
-            _regression_data,
-            _metric_callables(
-                "mean_squared_error",
-                lambda y, p: np.mean((y - p) ** 2),
-                lambda torch, y, p: torch.nn.functional.mse_loss(p, y),
-            ),
-        ),
-        Workload(
-            "mean_absolute_error",
-            "metric",
-            _regression_data,
-            _metric_callables(
-                "mean_absolute_error",
-                lambda y, p: np.mean(np.abs(y - p)),
-                lambda torch, y, p: torch.nn.functional.l1_loss(p, y),
-            ),
-        ),
-        Workload(
-            "log_loss",
-            "metric",
-            _binary_proba_data,
-            _metric_callables(
-                "log_loss",
-                _binary_log_loss_numpy,
-                lambda torch, y, p: torch.nn.functional.binary_cross_entropy(p, y),
-            ),
-        ),
-    ]
+def _r2_numpy(y, p):
+    return 1.0 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2)
+
+
+def _explained_variance_numpy(y, p):
+    return 1.0 - np.var(y - p) / np.var(y)
+
+
+#: Plain NumPy and PyTorch counterparts of the metrics, by name: peers of
+#: their workloads (NumPy's required, PyTorch's optional: None); the workloads
+#: themselves come from the metric registry.
+_METRIC_PEERS = {
+    "mean_squared_error": (
+        lambda y, p: np.mean((y - p) ** 2),
+        lambda torch, y, p: torch.nn.functional.mse_loss(p, y),
+    ),
+    "root_mean_squared_error": (
+        lambda y, p: np.sqrt(np.mean((y - p) ** 2)),
+        lambda torch, y, p: torch.sqrt(torch.nn.functional.mse_loss(p, y)),
+    ),
+    "mean_absolute_error": (
+        lambda y, p: np.mean(np.abs(y - p)),
+        lambda torch, y, p: torch.nn.functional.l1_loss(p, y),
+    ),
+    "r2_score": (_r2_numpy, None),
+    "explained_variance_score": (_explained_variance_numpy, None),
 }
+
+
+def _metric_workloads():
+    """One workload per declared metric (the metric registry), and ``log_loss``'s."""
+    from ._registry import METRICS
+
+    workloads = [
+        Workload(name, "metric", _regression_data,
+                 _metric_callables(name, *_METRIC_PEERS.get(name, (None, None))))
+        for name in METRICS
+    ]  # fmt: skip
+    workloads.append(Workload(
+        "log_loss",
+        "metric",
+        _binary_proba_data,
+        _metric_callables(
+            "log_loss",
+            _binary_log_loss_numpy,
+            lambda torch, y, p: torch.nn.functional.binary_cross_entropy(p, y),
+        ),
+    ))  # fmt: skip
+    return {w.name: w for w in workloads}
+
+
+_METRICS = _metric_workloads()
 
 #: Plain NumPy and PyTorch counterparts (loss, gradient of the mean loss) of
 #: some losses, by registry name: optional extra peers of their

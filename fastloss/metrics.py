@@ -3,155 +3,42 @@
 Signatures, defaults, results and errors follow scikit-learn 1.9.  One
 deliberate difference: negative ``sample_weight`` values raise ``ValueError``
 (scikit-learn silently accepts them in metrics).
+
+Each regression metric is declared once in ``fastloss._metric_core`` (its
+mergeable state and its finish); the functions here check their arguments
+and run that declaration on NumPy inputs, or through its streaming
+accumulator on Dask arrays.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
 
 from . import _dask
-from ._losses import absolute_error, log_loss as _log_loss_kernels, squared_error
-from ._losses._pointwise import NO_PARAMS
-from ._validation import (
-    InvalidParameterError,
-    WeightsSumToZeroError,
-    as_float_array,
-    as_label_array,
-    as_ndarray,
-    as_sample_weight,
-    check_array_like,
-    check_consistent_length,
-    check_weight_stats,
-    raise_if_not_finite,
-)
+from . import _metric_core as _core
+from . import _log_loss_core as _log_loss
+from ._validation import InvalidParameterError, check_array_like
 
 __all__ = [
     "mean_squared_error",
     "root_mean_squared_error",
     "mean_absolute_error",
+    "r2_score",
+    "explained_variance_score",
     "log_loss",
 ]
 
-_MULTIOUTPUT = ("raw_values", "uniform_average")
 
-
-# -- regression metrics ---------------------------------------------------------
-
-
-def _result_dtype(raw, converted):
-    """The float dtype scikit-learn computes in (for ``raw_values`` output).
-
-    As scikit-learn, only inputs that have a ``dtype`` (arrays, Series, not
-    lists or DataFrames) count; their dtype is read from the converted array
-    (:func:`as_ndarray`), since pandas' extension dtypes are not NumPy's.
-    """
-    floats = [
-        c.dtype for r, c in zip(raw, converted) if hasattr(r, "dtype") and c.dtype.kind == "f"
-    ]
-    return np.result_type(*floats) if floats else np.dtype(np.float64)
-
-
-def _check_multioutput(multioutput, func_name, n_outputs):
-    if isinstance(multioutput, str):
-        if multioutput not in _MULTIOUTPUT:
-            raise InvalidParameterError(
-                f"The 'multioutput' parameter of {func_name} must be a str among "
-                f"{{'raw_values', 'uniform_average'}} or an array-like. Got {multioutput!r} instead."
-            )
-        return multioutput
-    if multioutput is None or not hasattr(multioutput, "__len__"):
-        raise InvalidParameterError(
-            f"The 'multioutput' parameter of {func_name} must be a str among "
-            f"{{'raw_values', 'uniform_average'}} or an array-like. Got {multioutput!r} instead."
-        )
-    weights = as_float_array(multioutput, max_ndim=1, name="multioutput", numeric=True)
-    raise_if_not_finite(weights)
-    if n_outputs == 1:
-        raise ValueError("Custom weights are useful only in multi-output cases.")
-    if weights.shape[0] != n_outputs:
-        raise ValueError(
-            f"There must be equally many custom weights ({weights.shape[0]}) as outputs "
-            f"({n_outputs})."
-        )
-    return weights.astype(np.float64)
-
-
-def _average_outputs(errors, multioutput, dtype):
-    if isinstance(multioutput, str):
-        if multioutput == "raw_values":
-            return errors.astype(dtype)
-        return float(errors[0]) if errors.shape[0] == 1 else float(errors.mean())
-    total = multioutput.sum()
-    if total == 0:
-        raise WeightsSumToZeroError("Weights sum to zero, can't be normalized")
-    return float((errors * multioutput).sum() / total)
-
-
-def _per_output_errors(kernels, func_name, y_true, y_pred, sample_weight, multioutput):
-    """Per-output weighted mean errors (float64 array), the validated output
-    weights and the dtype of ``raw_values`` results."""
-    sums, wsum, weights, dtype = _per_output_sums(
-        kernels, func_name, y_true, y_pred, sample_weight, multioutput
-    )
-    return sums / wsum, weights, dtype
-
-
-def _check_regression_params(func_name, y_true, y_pred, sample_weight, multioutput):
-    """scikit-learn's parameter checks (types only; before any data is read)."""
-    check_array_like(y_true, "y_true", func_name)
-    check_array_like(y_pred, "y_pred", func_name)
-    check_array_like(sample_weight, "sample_weight", func_name, allow_none=True)
-    if isinstance(multioutput, str) or not hasattr(multioutput, "__len__"):
-        if not (isinstance(multioutput, str) and multioutput in _MULTIOUTPUT):
-            _check_multioutput(multioutput, func_name, 0)  # raises scikit-learn's error
-
-
-def _per_output_sums(
-    kernels, func_name, y_true, y_pred, sample_weight, multioutput, partial=False
-):
-    """Per-output weighted error sums, the weight sum, the output weights and
-    the dtype of ``raw_values`` results.
-
-    The partial state of the regression metrics: sums over any split of the
-    samples add up to the sums over all of them.  ``partial``: a chunk whose
-    weights are all zero is no error (the whole may still have weight).
-    """
-    _check_regression_params(func_name, y_true, y_pred, sample_weight, multioutput)
-    check_consistent_length(y_true, y_pred, sample_weight)
-    raw = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
-    # Lists stay lists until as_float_array (its errors quote their values);
-    # only inputs with a dtype decide the result's dtype.
-    converted = [as_ndarray(a) if hasattr(a, "dtype") else a for a in raw]
-    y = as_float_array(converted[0], name="y_true")
-    p = as_float_array(converted[1], name="y_pred")
-    w = as_sample_weight(None if sample_weight is None else converted[2], y.shape[0])
-    y2 = y.reshape(y.shape[0], -1)
-    p2 = p.reshape(p.shape[0], -1)
-    if y2.shape[1] != p2.shape[1]:
-        raise ValueError(
-            f"y_true and y_pred have different number of output ({y2.shape[1]}!={p2.shape[1]})"
-        )
-    weights = _check_multioutput(multioutput, func_name, y2.shape[1])
-    sums, wsum, wmin = kernels.metric_sums(y2.size, y2, p2, w, NO_PARAMS)
-    if not math.isfinite((sums[0] if sums.shape[0] == 1 else sums.sum()) + wsum):
-        # Slow path: NaN/inf in an input (or a genuine overflow, returned as inf).
-        raise_if_not_finite(y)
-        raise_if_not_finite(p)
-        if w is not None:
-            raise_if_not_finite(w, "sample_weight")
-    check_weight_stats(w, 1.0 if partial and wsum == 0 else wsum, wmin)
-    low = _result_dtype(raw, converted)
-    if low != np.float64:
-        # scikit-learn computes in float32/float16 here: an input beyond that
-        # range is infinite there, and rejected.
-        for a in (y, p) if w is None else (y, p, w):
-            if a.dtype != low:
-                with np.errstate(over="ignore"):
-                    raise_if_not_finite(a.astype(low))
-    return sums, wsum, weights, low
+def _regression(metric, y_true, y_pred, sample_weight, multioutput, **params):
+    """Run the declaration ``metric`` (checks, state, finish) on the arguments."""
+    _core.check_params(metric, y_true, y_pred, sample_weight, multioutput, params)
+    if _dask.is_dask(y_true, y_pred, sample_weight):
+        return _dask.regression_metric(metric, y_true, y_pred, sample_weight, multioutput, params)
+    inputs = _core.regression_inputs(metric, y_true, y_pred, sample_weight, multioutput)
+    state = metric.compute(inputs, params)
+    return metric.finish(state, inputs.averaging, inputs.dtype, params, inputs)
 
 
 def mean_squared_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -179,15 +66,7 @@ default='uniform_average'
     >>> mean_squared_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.375
     """
-    _check_regression_params("mean_squared_error", y_true, y_pred, sample_weight, multioutput)
-    if _dask.is_dask(y_true, y_pred, sample_weight):
-        from .streaming import MeanSquaredError
-
-        return _dask.regression_metric(MeanSquaredError, y_true, y_pred, sample_weight, multioutput)
-    errors, weights, dtype = _per_output_errors(
-        squared_error.KERNELS, "mean_squared_error", y_true, y_pred, sample_weight, multioutput
-    )
-    return _average_outputs(errors, weights, dtype)
+    return _regression(_core.MEAN_SQUARED_ERROR, y_true, y_pred, sample_weight, multioutput)
 
 
 def root_mean_squared_error(
@@ -204,20 +83,7 @@ def root_mean_squared_error(
     >>> root_mean_squared_error([90.0], [70.0])
     20.0
     """
-    _check_regression_params("root_mean_squared_error", y_true, y_pred, sample_weight, multioutput)
-    if _dask.is_dask(y_true, y_pred, sample_weight):
-        from .streaming import RootMeanSquaredError
-
-        return _dask.regression_metric(RootMeanSquaredError, y_true, y_pred, sample_weight, multioutput)
-    errors, weights, dtype = _per_output_errors(
-        squared_error.KERNELS,
-        "root_mean_squared_error",
-        y_true,
-        y_pred,
-        sample_weight,
-        multioutput,
-    )
-    return _average_outputs(np.sqrt(errors), weights, dtype)
+    return _regression(_core.ROOT_MEAN_SQUARED_ERROR, y_true, y_pred, sample_weight, multioutput)
 
 
 def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"):
@@ -231,72 +97,93 @@ def mean_absolute_error(y_true, y_pred, *, sample_weight=None, multioutput="unif
     >>> mean_absolute_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
     0.5
     """
-    _check_regression_params("mean_absolute_error", y_true, y_pred, sample_weight, multioutput)
-    if _dask.is_dask(y_true, y_pred, sample_weight):
-        from .streaming import MeanAbsoluteError
+    return _regression(_core.MEAN_ABSOLUTE_ERROR, y_true, y_pred, sample_weight, multioutput)
 
-        return _dask.regression_metric(MeanAbsoluteError, y_true, y_pred, sample_weight, multioutput)
-    errors, weights, dtype = _per_output_errors(
-        absolute_error.KERNELS, "mean_absolute_error", y_true, y_pred, sample_weight, multioutput
+
+def r2_score(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average", force_finite=True
+):
+    """:math:`R^2` (coefficient of determination) regression score (drop-in for scikit-learn's).
+
+    ``1 - sum(w * (y - p)**2) / sum(w * (y - mean(y))**2)`` per output.  The
+    target's variance is computed from weighted moments merged block by
+    block (Chan's formula), so a large offset such as ``y = 1e8 + noise``
+    keeps its digits.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    multioutput : {'raw_values', 'uniform_average', 'variance_weighted'}, \
+array-like of shape (n_outputs,) or None, default='uniform_average'
+        How to aggregate the scores of several outputs (None: uniformly).
+    force_finite : bool, default=True
+        Replace the NaN and -inf of constant targets by 1.0 (perfect
+        predictions) or 0.0 (imperfect ones), as scikit-learn does.
+
+    Returns
+    -------
+    float or ndarray of floats
+        NaN (with scikit-learn's ``UndefinedMetricWarning``) for fewer than
+        two samples.
+
+    Examples
+    --------
+    >>> from fastloss import r2_score
+    >>> r2_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.9486081370449679
+    >>> r2_score([-2, -2, -2], [-2, -2, -2 + 1e-8])
+    0.0
+    """
+    return _regression(
+        _core.R2_SCORE, y_true, y_pred, sample_weight, multioutput, force_finite=force_finite
     )
-    return _average_outputs(errors, weights, dtype)
+
+
+def explained_variance_score(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average", force_finite=True
+):
+    """Explained variance regression score (drop-in for scikit-learn's).
+
+    ``1 - Var(y - p) / Var(y)`` per output, with weighted variances from
+    moments merged block by block (as :func:`r2_score`).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    multioutput : {'raw_values', 'uniform_average', 'variance_weighted'} or \
+array-like of shape (n_outputs,), default='uniform_average'
+        How to aggregate the scores of several outputs.
+    force_finite : bool, default=True
+        Replace the NaN and -inf of constant targets by 1.0 or 0.0, as
+        scikit-learn does.
+
+    Returns
+    -------
+    float or ndarray of floats
+
+    Examples
+    --------
+    >>> from fastloss import explained_variance_score
+    >>> explained_variance_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.9571734475374732
+    """
+    return _regression(
+        _core.EXPLAINED_VARIANCE_SCORE, y_true, y_pred, sample_weight, multioutput,
+        force_finite=force_finite,
+    )  # fmt: skip
 
 
 # -- log loss -------------------------------------------------------------------
-
-
-def _check_proba_values(p):
-    """scikit-learn's checks on predicted probabilities, in its order (slow path)."""
-    raise_if_not_finite(p)
-    if p.max() > 1:
-        raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
-    if p.min() < 0:
-        raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
-
-
-def _check_labels_values(y, where="y_true"):
-    """scikit-learn's checks on label values that no fast path covers (slow path)."""
-    if y.dtype.kind == "f":
-        raise_if_not_finite(y, "y")
-        # Like scikit-learn's type_of_target: integral values an int64 can hold.
-        continuous = (y != np.floor(y)) | (np.abs(y) >= 2.0**63)
-        if np.any(continuous):
-            raise ValueError(
-                f"Unknown label type: continuous. log_loss needs discrete class labels in "
-                f"{where}, got values such as {y[continuous][:3].tolist()}."
-            )
-
-
-def _class_count_error(classes, n_columns, labels_given, display):
-    if labels_given:
-        raise ValueError(
-            "The number of classes in labels is different from that in y_prob. "
-            f"Classes found in labels: {display(classes)}"
-        )
-    raise ValueError(
-        f"y_true and y_prob contain different number of classes: {len(classes)} vs "
-        f"{n_columns}. Please provide the true labels explicitly through the labels "
-        f"argument. Classes found in y_true: {display(classes)}"
-    )
-
-
-def _label_setup(labels, n_columns):
-    """Sorted classes from ``labels`` (None when not given), with scikit-learn's warning."""
-    if labels is None:
-        return None
-    raw_labels = as_ndarray(labels)
-    classes = np.unique(raw_labels)
-    # scikit-learn's test, broadcasting included: labels=[[0, 1]] is in order,
-    # and labels whose shape does not broadcast (duplicates) raise its ValueError.
-    if not np.all(classes == raw_labels):
-        warnings.warn(
-            f"Labels passed were {labels}. But this function assumes labels are ordered "
-            f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
-            "that the columns of y_prob correspond to this ordering.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return classes
 
 
 def log_loss(
@@ -360,218 +247,6 @@ def log_loss(
         )
     if _dask.is_dask(y_true, y_proba, sample_weight):
         return _dask.log_loss(y_true, y_proba, normalize, sample_weight, labels)
-    total, wsum = _log_loss_sums(y_true, y_proba, sample_weight, labels)
-    return float(total / wsum) if normalize else float(total)
-
-
-def _log_loss_sums(y_true, y_proba, sample_weight, labels, partial=False):
-    """(weighted sum of the losses, weight sum): log_loss's partial state.
-
-    With ``labels`` given, sums over any split of the samples add up to the
-    sums over all of them.
-    """
-    check_array_like(sample_weight, "sample_weight", "log_loss", allow_none=True)
-    check_array_like(labels, "labels", "log_loss", allow_none=True)
-
-    # scikit-learn's check_array(dtype=[float64, float32]) makes pandas'
-    # nullable probabilities float64 (Float32 included).
-    # (Lists stay lists until as_float_array: its errors quote their values.)
-    proba = y_proba
-    if not isinstance(y_proba, (list, tuple)):
-        proba = as_ndarray(y_proba, extension_dtype=np.float64)
-    p = as_float_array(proba, name="y_proba")
-    check_consistent_length(p, y_true, sample_weight)
-    w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
-    raw_y_true, y_true = y_true, as_ndarray(y_true)
-    y = as_label_array(y_true)
-    if y.dtype == object and y.size:
-        np.unique(y)  # mixed types raise TypeError here, as in scikit-learn
-        if not isinstance(y.flat[0], str):
-            # scikit-learn's type_of_target: an object array not of strings is "unknown".
-            raise ValueError(f"Unknown label type: object array of {type(y.flat[0]).__name__}.")
-    if y.dtype.kind in "mMcV":
-        # Dates (NaT has no order), complex numbers: not class labels.
-        raise TypeError(
-            "log_loss needs class labels that are numbers, booleans or strings; "
-            f"got y_true of dtype {y.dtype}."
-        )
-    if p.ndim == 2 and p.shape[1] == 1:
-        p = p.reshape(-1)
-    n_columns = 2 if p.ndim == 1 else p.shape[1]
-    # float16 probabilities are computed in float64 here (the kernels have no
-    # float16), but clipped at float16's epsilon, as scikit-learn clips them.
-    source = np.float16 if getattr(proba, "dtype", None) == np.float16 else p.dtype
-    eps = float(np.finfo(source).eps)
-
-    if y.ndim == 2 and y.shape[1] > 1:  # label indicator matrix
-        if labels is not None:
-            _check_proba_values(p)
-            raise ValueError("The object was not fitted with multilabel input.")
-        return _indicator_log_loss(y, p, w, n_columns, eps)
-    if y.ndim == 2:
-        if y.shape[1] == 0:
-            raise ValueError(
-                f"Found array with 0 feature(s) (shape={y.shape}) while a minimum of 1 is "
-                "required."
-            )
-        y = y.reshape(-1)
-    if y.ndim != 1 or y.shape[0] != p.shape[0]:
-        raise ValueError(
-            f"y_true must hold one class label per sample: expected shape ({p.shape[0]},), "
-            f"got {np.shape(y_true)}."
-        )
-
-    display = (lambda c: c.astype(bool)) if y_true.dtype.kind == "b" else (lambda c: c)
-
-    def shown():
-        # What scikit-learn's message iterates over: the input itself when it
-        # holds Python values (lists, NumPy-backed pandas), else NumPy scalars.
-        plain = not isinstance(raw_y_true, np.ndarray) and isinstance(
-            getattr(raw_y_true, "dtype", np.dtype(object)), np.dtype
-        )
-        return raw_y_true if plain else y_true
-    labels_given = labels is not None
-    classes = _label_setup(labels, n_columns)
-    numeric = y.dtype.kind in "iuf"
-    if labels_given:
-        if classes.dtype.kind in "fc":
-            _check_labels_values(classes, "labels")  # as LabelBinarizer rejects them
-        if numeric != (classes.dtype.kind in "iufb"):
-            # Numbers never equal strings: every label of y_true is undeclared.
-            _check_proba_values(p)
-            _check_subset(np.unique(y), classes, labels, shown())
-    # Strings, objects and uint64 labels beyond int64's range (which no kernel
-    # takes, and float64 would merge): encode once, then run on integer codes.
-    encoded = not numeric or y.dtype == np.uint64
-    if encoded:
-        found, codes = np.unique(y, return_inverse=True)
-        if classes is None:
-            classes = found
-        else:  # codes into the passed labels; -1 marks values not among them
-            pos = np.minimum(np.searchsorted(classes, found), len(classes) - 1)
-            codes = np.where(classes[pos] == found, pos, -1)[codes]
-        y = np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
-        identity = True
-    elif classes is None:
-        classes = np.arange(n_columns)  # speculate that the labels are 0..k-1
-        identity = True
-    else:
-        identity = bool(np.array_equal(classes, np.arange(len(classes))))
-    speculative = not labels_given and not encoded
-
-    def distinct_labels():
-        return found if encoded else np.unique(y)
-
-    if not speculative and (len(classes) < 2 or len(classes) != n_columns):
-        # Errors are certain; raise the one scikit-learn raises first.
-        _check_proba_values(p)
-        if labels_given:
-            _check_subset(distinct_labels(), classes, labels, shown())
-        _check_class_count(classes, n_columns, labels_given, display)
-
-    result = _run_log_loss(y, p, w, classes, identity, eps)
-    total, wsum, wmin, missing, mask = result[:5]
-    k = len(classes)
-    complete = k <= _log_loss_kernels.MASK_BITS and mask == (1 << k) - 1
-    if missing or not np.isfinite(total) or (speculative and not complete):
-        # Slow path: find the error in scikit-learn's order, or the true classes.
-        _check_proba_values(p)
-        if labels_given:  # scikit-learn checks membership before the values
-            _check_subset(distinct_labels(), classes, labels, shown())
-        if numeric:
-            _check_labels_values(y)
-        if speculative:
-            classes = np.unique(y)
-            identity = bool(np.array_equal(classes, np.arange(len(classes))))
-            _check_class_count(classes, n_columns, labels_given, display)
-        result = _run_log_loss(y, p, w, classes, identity, eps)
-        total, wsum, wmin = result[:3]
-    if w is not None and not np.isfinite(wsum):
-        raise_if_not_finite(w, "sample_weight")
-    check_weight_stats(w, 1.0 if partial and wsum == 0 else wsum, wmin)
-    if len(result) > 5 and result[5]:
-        warnings.warn(
-            "The y_prob values do not sum to one. Make sure to pass probabilities.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return float(total), float(wsum)
-
-
-def _check_class_count(classes, n_columns, labels_given, display):
-    if len(classes) == 1:
-        _single_class_error(classes, labels_given, display)
-    if len(classes) != n_columns:
-        _class_count_error(classes, n_columns, labels_given, display)
-
-
-def _single_class_error(classes, labels_given, display):
-    if labels_given:
-        raise ValueError(
-            f"The labels array needs to contain at least two labels, got {display(classes)}."
-        )
-    raise ValueError(
-        f"y_true contains only one label ({display(classes)[0]}). Please provide the list "
-        "of all expected class labels explicitly through the labels argument."
+    return _log_loss.finish(
+        *_log_loss.log_loss_sums(y_true, y_proba, sample_weight, labels), normalize
     )
-
-
-def _check_subset(found, classes, labels, values):
-    """scikit-learn's error for labels of y_true not among ``labels``.
-
-    ``found``: the distinct labels (checked); ``values``: what the message
-    lists, as scikit-learn builds it (``set(y_true) - set(labels)``).
-    """
-    undeclared = set(found.tolist()) - set(np.asarray(classes).tolist())
-    if undeclared:
-        try:
-            undeclared = set(values) - set(labels)
-        except TypeError:  # unhashable rows (2-D y_true): the distinct values
-            pass
-        raise ValueError(
-            f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
-        )
-
-
-def _run_log_loss(y, p, w, classes, identity, eps):
-    if identity:  # only the number of classes matters
-        classes = np.arange(len(classes), dtype=y.dtype)
-    else:
-        common = np.result_type(y.dtype, classes.dtype)
-        y = y if y.dtype == common else y.astype(common)
-        classes = np.ascontiguousarray(classes, dtype=common)
-    if p.ndim == 1:
-        return _log_loss_kernels.KERNELS.binary(p.size, y, p, w, classes, identity, eps)
-    tol = float(np.sqrt(eps)) + 1e-8  # scikit-learn's isclose(sum, 1, rtol=sqrt(eps))
-    return _log_loss_kernels.KERNELS.multiclass(p.size, y, p, w, classes, identity, eps, tol)
-
-
-def _indicator_log_loss(y, p, w, n_columns, eps):
-    """Log loss against a label indicator matrix (NumPy only: a rare input)."""
-    _check_proba_values(p)
-    if y.dtype.kind not in "iufb":
-        raise ValueError("Multioutput target data is not supported with label binarization")
-    raise_if_not_finite(y, "y")
-    t = y.astype(np.float64)
-    if not np.isin(t, (0.0, 1.0)).all():
-        raise ValueError("Multioutput target data is not supported with label binarization")
-    pf = p.reshape(p.shape[0], -1)
-    if pf.shape[1] == 1:
-        pf = np.hstack([1 - pf, pf])
-    # scikit-learn's check, in the probabilities' dtype, before the class count.
-    if not np.all(np.isclose(pf.sum(axis=1), 1, rtol=float(np.sqrt(eps)))):
-        warnings.warn(
-            "The y_prob values do not sum to one. Make sure to pass probabilities.",
-            UserWarning,
-            stacklevel=4,
-        )
-    if t.shape[1] != n_columns:
-        _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
-    pf = pf.astype(np.float64)
-    values = -(t * np.log(np.clip(pf, eps, 1 - eps))).sum(axis=1)
-    if w is None:
-        total, wsum, wmin = values.sum(), float(len(values)), 1.0
-    else:
-        total, wsum, wmin = (w * values).sum(), w.sum(), w.min()
-    check_weight_stats(w, wsum, wmin)
-    return float(total), float(wsum)

@@ -1,7 +1,8 @@
 """Streaming, mergeable accumulators for every metric and loss.
 
 Each accumulator keeps a few floats per output: compensated (Neumaier) sums
-of the weighted losses and of the weights.  ``update`` adds a chunk (computed
+of the weighted losses and of the weights, or weighted moments merged by
+Chan's formula for the variance-based scores.  ``update`` adds a chunk (computed
 by the same kernels as the one-shot functions), ``merge`` adds another
 accumulator's state, ``result`` finishes.  Updating over any split of the data
 and merging in any order gives the one-shot result to rounding.  The state
@@ -16,8 +17,10 @@ travel between processes (this is how the Dask support combines chunks).
 >>> bool(np.isclose(left.merge(right).result(), mean_squared_error(y, p), rtol=1e-14))
 True
 
-Metric accumulators: :class:`MeanSquaredError`, :class:`RootMeanSquaredError`,
-:class:`MeanAbsoluteError`, :class:`LogLoss`.  Loss accumulators: one per
+Metric accumulators: one per metric declared in the metric core, named
+after the function in CamelCase (``r2_score`` -> ``R2Score``), keyword
+arguments in the constructor (``streaming.R2Score(multioutput=...)``), and
+:class:`LogLoss`.  Loss accumulators: one per
 registered loss, made from the registry (a loss registered later gets one
 too): ``streaming.<LossClass>(**params)`` accumulates ``LossClass(**params).loss``,
 named after the loss class, except that ``Loss`` is appended where a metric
@@ -37,26 +40,15 @@ True
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
-from . import metrics as _metrics
+from . import _log_loss_core
+from . import _metric_core as _core
 from . import losses as _losses  # noqa: F401 - registers the built-in losses
-from ._losses import absolute_error, squared_error
-from ._registry import LOSSES
-
-
-def _neumaier_add(total, comp, value):
-    """Compensated ``total + value`` on float64 arrays (in place)."""
-    new = total + value
-    big = np.abs(total) >= np.abs(value)
-    comp += np.where(big, (total - new) + value, (value - new) + total)
-    total[...] = new
-
-
-def _lowest(a, b):
-    if a is None or b is None:
-        return b if a is None else a
-    return np.result_type(a, b)
+from ._metric_core import neumaier_add
+from ._registry import LOSSES, METRICS
 
 
 class _Accumulator:
@@ -78,13 +70,8 @@ class _Accumulator:
         if self._sums is None:
             self._sums = np.zeros_like(sums)
             self._comp = np.zeros_like(sums)
-        elif self._sums.shape != sums.shape:
-            raise ValueError(
-                f"{type(self).__name__}: this chunk has {sums.shape[0]} output(s), earlier "
-                f"chunks had {self._sums.shape[0]}."
-            )
-        _neumaier_add(self._sums, self._comp, sums)
-        _neumaier_add(self._wsum, self._wcomp, np.float64(wsum))
+        neumaier_add(self._sums, self._comp, sums)
+        neumaier_add(self._wsum, self._wcomp, np.float64(wsum))
         self.n_updates += 1
 
     def merge(self, other):
@@ -96,8 +83,8 @@ class _Accumulator:
             )
         if other._sums is not None:
             self._add(other._sums, other._wsum[0])
-            _neumaier_add(self._sums, self._comp, other._comp)
-            _neumaier_add(self._wsum, self._wcomp, other._wcomp[0])
+            neumaier_add(self._sums, self._comp, other._comp)
+            neumaier_add(self._wsum, self._wcomp, other._wcomp[0])
             self.n_updates += other.n_updates - 1
         return self
 
@@ -117,75 +104,96 @@ class _Accumulator:
         return f"{type(self).__name__}(n_updates={self.n_updates})"
 
 
-class _RegressionMetric(_Accumulator):
-    _kernels = None
-    _func = ""
+class MetricAccumulator:
+    """Streaming form of a regression metric declared in the metric core.
 
-    def __init__(self, *, multioutput="uniform_average"):
-        super().__init__()
+    Not instantiated itself: ``streaming.<Name>`` (the metric's name in
+    CamelCase: ``r2_score`` -> ``R2Score``) is the subclass for one metric,
+    made from the declaration on first use.  Its constructor takes the
+    metric's keyword arguments (``multioutput`` and the metric's own, such
+    as ``force_finite``), checked as the function checks them; ``update``
+    takes ``(y_true, y_pred, sample_weight=None)`` chunks.
+    """
+
+    #: The metric's declaration (``fastloss._metric_core.RegressionMetric``).
+    metric = None
+
+    def __init__(self, *, multioutput="uniform_average", **params):
+        if self.metric is None:
+            raise TypeError(
+                "MetricAccumulator is the base of streaming.<MetricName>; use one of those."
+            )
+        unknown = set(params) - {p.name for p in self.metric.params}
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unexpected keyword argument(s) {sorted(unknown)}."
+            )
+        params = {**self.metric.defaults(), **params}
+        _core.check_setting(self.metric, multioutput, params)
         self.multioutput = multioutput
-        self._weights = None
+        self.params = params
+        self._state = None
+        self._averaging = None  # the checked multioutput (once the output count is known)
         self._dtype = None  # of 'raw_values' results, as the one-shot metric
-
-    def merge(self, other):
-        super().merge(other)
-        if self._weights is None:
-            self._weights = other._weights
-        self._dtype = _lowest(self._dtype, other._dtype)
-        return self
+        self.n_updates = 0
 
     def _key(self):
         mo = self.multioutput
-        return (type(self), mo if isinstance(mo, str) else tuple(np.asarray(mo).tolist()))
+        mo = mo if mo is None or isinstance(mo, str) else tuple(np.asarray(mo).tolist())
+        return (type(self), mo, tuple(sorted(self.params.items())))
+
+    def _absorb(self, state):
+        if self._state is None:
+            self._state = state
+        elif self._state.n_outputs != state.n_outputs:
+            raise ValueError(
+                f"{type(self).__name__}: this chunk has {state.n_outputs} output(s), earlier "
+                f"chunks had {self._state.n_outputs}."
+            )
+        else:
+            self._state.merge(state)
 
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a chunk of samples (arguments as in the one-shot metric); returns self."""
-        sums, wsum, weights, dtype = _metrics._per_output_sums(
-            self._kernels, self._func, y_true, y_pred, sample_weight, self.multioutput, partial=True
-        )
-        self._add(sums, wsum)
-        self._weights = weights
-        self._dtype = _lowest(self._dtype, dtype)
+        inputs = _core.regression_inputs(self.metric, y_true, y_pred, sample_weight, self.multioutput)
+        self._absorb(self.metric.compute(inputs, self.params))
+        self._averaging = inputs.averaging
+        self._dtype = _core.lowest_dtype(self._dtype, inputs.dtype)
+        self.n_updates += 1
         return self
 
-    def _errors(self):
-        sums, wsum = self._totals()
-        return sums / wsum
-
-    def _finish(self, errors):
-        weights = self._weights
-        if weights is None:  # merged from others only: validate the setting once
-            weights = _metrics._check_multioutput(self.multioutput, self._func, errors.shape[0])
-        dtype = self._dtype if self._dtype is not None else np.float64
-        return _metrics._average_outputs(errors, weights, dtype)
+    def merge(self, other):
+        """Add ``other``'s state to this one (returns self)."""
+        if not isinstance(other, MetricAccumulator) or other._key() != self._key():
+            raise TypeError(
+                f"Can only merge {type(self).__name__} accumulators with the same "
+                f"settings, got {other!r}."
+            )
+        if other._state is not None:
+            # A copy where this accumulator takes the state over: merging
+            # into it later must not change ``other``.
+            self._absorb(other._state if self._state is not None else copy.deepcopy(other._state))
+            if self._averaging is None:
+                self._averaging = other._averaging
+            self._dtype = _core.lowest_dtype(self._dtype, other._dtype)
+            self.n_updates += other.n_updates
+        return self
 
     def result(self):
         """The metric over every sample seen (float, or array for 'raw_values')."""
-        return self._finish(self._errors())
+        if self._state is None:
+            raise ValueError(
+                f"{type(self).__name__} has no data yet: call update() (or merge an "
+                "accumulator that has) before result()."
+            )
+        averaging = self._averaging
+        if averaging is None and self.multioutput is not None:  # merged from others only
+            averaging = _core.output_weights(self.metric, self.multioutput, self._state.n_outputs)
+        dtype = self._dtype if self._dtype is not None else np.dtype(np.float64)
+        return self.metric.finish(self._state, averaging, dtype, self.params)
 
-
-class MeanSquaredError(_RegressionMetric):
-    """Streaming :func:`fastloss.mean_squared_error`."""
-
-    _kernels = squared_error.KERNELS
-    _func = "mean_squared_error"
-
-
-class RootMeanSquaredError(_RegressionMetric):
-    """Streaming :func:`fastloss.root_mean_squared_error`."""
-
-    _kernels = squared_error.KERNELS
-    _func = "root_mean_squared_error"
-
-    def result(self):
-        return self._finish(np.sqrt(self._errors()))
-
-
-class MeanAbsoluteError(_RegressionMetric):
-    """Streaming :func:`fastloss.mean_absolute_error`."""
-
-    _kernels = absolute_error.KERNELS
-    _func = "mean_absolute_error"
+    def __repr__(self):
+        return f"{type(self).__name__}(n_updates={self.n_updates})"
 
 
 class LogLoss(_Accumulator):
@@ -210,17 +218,14 @@ class LogLoss(_Accumulator):
 
     def update(self, y_true, y_proba, sample_weight=None):
         """Add a chunk of samples (arguments as in :func:`fastloss.log_loss`); returns self."""
-        total, wsum = _metrics._log_loss_sums(
-            y_true, y_proba, sample_weight, self.labels, partial=True
-        )
+        total, wsum = _log_loss_core.log_loss_sums(y_true, y_proba, sample_weight, self.labels)
         self._add([total], wsum)
         return self
 
     def result(self):
         """The log loss over every sample seen."""
         sums, wsum = self._totals()
-        total = float(sums[0])
-        return total / wsum if self.normalize else total
+        return _log_loss_core.finish(float(sums[0]), wsum, self.normalize)
 
 
 class LossAccumulator(_Accumulator):
@@ -279,13 +284,20 @@ class LossAccumulator(_Accumulator):
         return f"{type(self).__name__}({', '.join(args + [f'n_updates={self.n_updates}'])})"
 
 
-#: Names of the metric accumulators: a loss accumulator whose loss class has
-#: one of these names is called ``<name>Loss`` instead.
-METRIC_ACCUMULATORS = ("MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "LogLoss")
+def metric_accumulator_names() -> tuple:
+    """Names of the metric accumulators: one per declared metric, and ``LogLoss``.
+
+    A loss accumulator whose loss class has one of these names is called
+    ``<name>Loss`` instead.
+    """
+    return tuple(m.accumulator_name for m in METRICS.values()) + ("LogLoss",)
+
+
 #: Names the loss accumulators had before they were made from the registry
 #: (alias -> registry name of the loss), kept working.
 _LEGACY = {"SquaredErrorLoss": "squared_error", "AbsoluteErrorLoss": "absolute_error"}
-#: loss class -> its accumulator class (made once: pickling needs one class per name).
+#: loss class or metric declaration -> its accumulator class (made once:
+#: pickling needs one class per name).
 _MADE: dict = {}
 
 
@@ -296,7 +308,16 @@ def accumulator_name(loss_class) -> str:
     already has that name (``MeanSquaredError`` -> ``MeanSquaredErrorLoss``).
     """
     name = loss_class.__name__
-    return name + "Loss" if name in METRIC_ACCUMULATORS else name
+    return name + "Loss" if name in metric_accumulator_names() else name
+
+
+def _signature(params):
+    import inspect  # here: made on first use, not at import
+
+    return inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+        for name, default in params
+    ])  # fmt: skip
 
 
 def accumulator_for(loss_class):
@@ -313,13 +334,27 @@ def accumulator_for(loss_class):
                        f"Parameters (keyword only): {defaults or 'none'}.",
             "loss_class": loss_class,
         })  # fmt: skip
-        import inspect  # here: made on first use, not at import
-
-        made.__signature__ = inspect.Signature([
-            inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default)
-            for p in loss_class.params
-        ])  # fmt: skip
+        made.__signature__ = _signature((p.name, p.default) for p in loss_class.params)
         _MADE[loss_class] = made
+    return made
+
+
+def accumulator_of_metric(metric):
+    """The accumulator class of the metric declaration ``metric`` (made on first use)."""
+    made = _MADE.get(metric)
+    if made is None:
+        name = metric.accumulator_name
+        params = [("multioutput", "uniform_average")] + list(metric.defaults().items())
+        made = type(name, (MetricAccumulator,), {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": f"Streaming :func:`fastloss.{metric.name}`, mergeable.\n\n"
+                       "Parameters (keyword only): "
+                       + ", ".join(f"{k}={v!r}" for k, v in params) + ".",
+            "metric": metric,
+        })  # fmt: skip
+        made.__signature__ = _signature(params)
+        _MADE[metric] = made
     return made
 
 
@@ -332,15 +367,23 @@ def _loss_accumulators() -> dict:
     return names
 
 
-_STATIC = ["MeanSquaredError", "RootMeanSquaredError", "MeanAbsoluteError", "LogLoss",
-           "LossAccumulator", "accumulator_for", "accumulator_name"]  # fmt: skip
+def _metric_accumulators() -> dict:
+    """Accumulator name -> metric declaration, for every declared metric."""
+    return {m.accumulator_name: m for m in METRICS.values()}
+
+
+_STATIC = ["LogLoss", "LossAccumulator", "MetricAccumulator", "accumulator_for",
+           "accumulator_name", "accumulator_of_metric"]  # fmt: skip
 
 
 def __getattr__(name):
-    # Loss accumulators come from the registry when asked for: a loss
-    # registered after this module was imported gets one too.
+    # Accumulators come from the registry when asked for: a loss registered
+    # after this module was imported gets one too.
     if name == "__all__":
-        return _STATIC + sorted(_loss_accumulators())
+        return _STATIC + sorted(_metric_accumulators()) + sorted(_loss_accumulators())
+    metric = _metric_accumulators().get(name)
+    if metric is not None:
+        return accumulator_of_metric(metric)
     cls = _loss_accumulators().get(name)
     if cls is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -348,4 +391,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(_loss_accumulators()))
+    return sorted(set(globals()) | set(_metric_accumulators()) | set(_loss_accumulators()))

@@ -129,7 +129,7 @@ def test_four_processes_on_an_empty_cache(tmp_path):
     assert any(name.endswith(".nbi") for _, _, files in os.walk(tmp_path / "cache")
                for name in files)
     # A fifth process loads what they wrote.
-    again = run(PROCESS + "\nfrom fastloss.metrics import squared_error\n"
+    again = run(PROCESS + "\nfrom fastloss._losses import squared_error\n"
                 "k = squared_error.KERNELS.metric_sums.numba.dispatcher\n"
                 "print(sum(k.stats.cache_hits.values()))",
                 {"FASTLOSS_CACHE_DIR": str(tmp_path / "cache")})

@@ -84,7 +84,7 @@ METRICS = textwrap.dedent(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         import fastloss
-        from fastloss.metrics import squared_error
+        from fastloss._losses import squared_error
         rng = np.random.default_rng(0)
         y, p = rng.normal(size=300), rng.normal(size=300)
         yb, pb = rng.integers(0, 2, size=300), rng.uniform(0.05, 0.95, size=300)

@@ -1,0 +1,299 @@
+"""The checks and mergeable state of ``log_loss`` (scikit-learn's rules, in its order).
+
+The state is (weighted loss sum, weight sum), computed by the kernels of
+``fastloss._losses.log_loss``; the one-shot function, the streaming
+accumulator and the Dask path finish it alike.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._losses import log_loss as _log_loss_kernels
+from ._validation import (
+    as_float_array,
+    as_label_array,
+    as_ndarray,
+    as_sample_weight,
+    check_array_like,
+    check_consistent_length,
+    check_weight_stats,
+    raise_if_not_finite,
+)
+
+
+def _check_proba_values(p):
+    """scikit-learn's checks on predicted probabilities, in its order (slow path)."""
+    raise_if_not_finite(p)
+    if p.max() > 1:
+        raise ValueError(f"y_prob contains values greater than 1: {p.max()}")
+    if p.min() < 0:
+        raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
+
+
+def _check_labels_values(y, where="y_true"):
+    """scikit-learn's checks on label values that no fast path covers (slow path)."""
+    if y.dtype.kind == "f":
+        raise_if_not_finite(y, "y")
+        # Like scikit-learn's type_of_target: integral values an int64 can hold.
+        continuous = (y != np.floor(y)) | (np.abs(y) >= 2.0**63)
+        if np.any(continuous):
+            raise ValueError(
+                f"Unknown label type: continuous. log_loss needs discrete class labels in "
+                f"{where}, got values such as {y[continuous][:3].tolist()}."
+            )
+
+
+def _class_count_error(classes, n_columns, labels_given, display):
+    if labels_given:
+        raise ValueError(
+            "The number of classes in labels is different from that in y_prob. "
+            f"Classes found in labels: {display(classes)}"
+        )
+    raise ValueError(
+        f"y_true and y_prob contain different number of classes: {len(classes)} vs "
+        f"{n_columns}. Please provide the true labels explicitly through the labels "
+        f"argument. Classes found in y_true: {display(classes)}"
+    )
+
+
+def _label_setup(labels, n_columns):
+    """Sorted classes from ``labels`` (None when not given), with scikit-learn's warning."""
+    if labels is None:
+        return None
+    raw_labels = as_ndarray(labels)
+    classes = np.unique(raw_labels)
+    # scikit-learn's test, broadcasting included: labels=[[0, 1]] is in order,
+    # and labels whose shape does not broadcast (duplicates) raise its ValueError.
+    if not np.all(classes == raw_labels):
+        warnings.warn(
+            f"Labels passed were {labels}. But this function assumes labels are ordered "
+            f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
+            "that the columns of y_prob correspond to this ordering.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return classes
+
+
+def finish(total, wsum, normalize):
+    """log_loss from its state: the weighted mean loss, or the sum."""
+    if wsum == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return float(total / wsum) if normalize else float(total)
+
+
+def log_loss_sums(y_true, y_proba, sample_weight, labels):
+    """(weighted sum of the losses, weight sum): log_loss's mergeable state.
+
+    With ``labels`` given, sums over any split of the samples add up to the
+    sums over all of them.  Weights summing to zero are for the caller to
+    refuse (in a chunk of a stream they are no error).
+    """
+    check_array_like(sample_weight, "sample_weight", "log_loss", allow_none=True)
+    check_array_like(labels, "labels", "log_loss", allow_none=True)
+
+    # scikit-learn's check_array(dtype=[float64, float32]) makes pandas'
+    # nullable probabilities float64 (Float32 included).
+    # (Lists stay lists until as_float_array: its errors quote their values.)
+    proba = y_proba
+    if not isinstance(y_proba, (list, tuple)):
+        proba = as_ndarray(y_proba, extension_dtype=np.float64)
+    p = as_float_array(proba, name="y_proba")
+    check_consistent_length(p, y_true, sample_weight)
+    w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
+    raw_y_true, y_true = y_true, as_ndarray(y_true)
+    y = as_label_array(y_true)
+    if y.dtype == object and y.size:
+        np.unique(y)  # mixed types raise TypeError here, as in scikit-learn
+        if not isinstance(y.flat[0], str):
+            # scikit-learn's type_of_target: an object array not of strings is "unknown".
+            raise ValueError(f"Unknown label type: object array of {type(y.flat[0]).__name__}.")
+    if y.dtype.kind in "mMcV":
+        # Dates (NaT has no order), complex numbers: not class labels.
+        raise TypeError(
+            "log_loss needs class labels that are numbers, booleans or strings; "
+            f"got y_true of dtype {y.dtype}."
+        )
+    if p.ndim == 2 and p.shape[1] == 1:
+        p = p.reshape(-1)
+    n_columns = 2 if p.ndim == 1 else p.shape[1]
+    # float16 probabilities are computed in float64 here (the kernels have no
+    # float16), but clipped at float16's epsilon, as scikit-learn clips them.
+    source = np.float16 if getattr(proba, "dtype", None) == np.float16 else p.dtype
+    eps = float(np.finfo(source).eps)
+
+    if y.ndim == 2 and y.shape[1] > 1:  # label indicator matrix
+        if labels is not None:
+            _check_proba_values(p)
+            raise ValueError("The object was not fitted with multilabel input.")
+        return _indicator_log_loss(y, p, w, n_columns, eps)
+    if y.ndim == 2:
+        if y.shape[1] == 0:
+            raise ValueError(
+                f"Found array with 0 feature(s) (shape={y.shape}) while a minimum of 1 is "
+                "required."
+            )
+        y = y.reshape(-1)
+    if y.ndim != 1 or y.shape[0] != p.shape[0]:
+        raise ValueError(
+            f"y_true must hold one class label per sample: expected shape ({p.shape[0]},), "
+            f"got {np.shape(y_true)}."
+        )
+
+    display = (lambda c: c.astype(bool)) if y_true.dtype.kind == "b" else (lambda c: c)
+
+    def shown():
+        # What scikit-learn's message iterates over: the input itself when it
+        # holds Python values (lists, NumPy-backed pandas), else NumPy scalars.
+        plain = not isinstance(raw_y_true, np.ndarray) and isinstance(
+            getattr(raw_y_true, "dtype", np.dtype(object)), np.dtype
+        )
+        return raw_y_true if plain else y_true
+    labels_given = labels is not None
+    classes = _label_setup(labels, n_columns)
+    numeric = y.dtype.kind in "iuf"
+    if labels_given:
+        if classes.dtype.kind in "fc":
+            _check_labels_values(classes, "labels")  # as LabelBinarizer rejects them
+        if numeric != (classes.dtype.kind in "iufb"):
+            # Numbers never equal strings: every label of y_true is undeclared.
+            _check_proba_values(p)
+            _check_subset(np.unique(y), classes, labels, shown())
+    # Strings, objects and uint64 labels beyond int64's range (which no kernel
+    # takes, and float64 would merge): encode once, then run on integer codes.
+    encoded = not numeric or y.dtype == np.uint64
+    if encoded:
+        found, codes = np.unique(y, return_inverse=True)
+        if classes is None:
+            classes = found
+        else:  # codes into the passed labels; -1 marks values not among them
+            pos = np.minimum(np.searchsorted(classes, found), len(classes) - 1)
+            codes = np.where(classes[pos] == found, pos, -1)[codes]
+        y = np.ascontiguousarray(codes.reshape(-1), dtype=np.int64)
+        identity = True
+    elif classes is None:
+        classes = np.arange(n_columns)  # speculate that the labels are 0..k-1
+        identity = True
+    else:
+        identity = bool(np.array_equal(classes, np.arange(len(classes))))
+    speculative = not labels_given and not encoded
+
+    def distinct_labels():
+        return found if encoded else np.unique(y)
+
+    if not speculative and (len(classes) < 2 or len(classes) != n_columns):
+        # Errors are certain; raise the one scikit-learn raises first.
+        _check_proba_values(p)
+        if labels_given:
+            _check_subset(distinct_labels(), classes, labels, shown())
+        check_class_count(classes, n_columns, labels_given, display)
+
+    result = _run_log_loss(y, p, w, classes, identity, eps)
+    total, wsum, wmin, missing, mask = result[:5]
+    k = len(classes)
+    complete = k <= _log_loss_kernels.MASK_BITS and mask == (1 << k) - 1
+    if missing or not np.isfinite(total) or (speculative and not complete):
+        # Slow path: find the error in scikit-learn's order, or the true classes.
+        _check_proba_values(p)
+        if labels_given:  # scikit-learn checks membership before the values
+            _check_subset(distinct_labels(), classes, labels, shown())
+        if numeric:
+            _check_labels_values(y)
+        if speculative:
+            classes = np.unique(y)
+            identity = bool(np.array_equal(classes, np.arange(len(classes))))
+            check_class_count(classes, n_columns, labels_given, display)
+        result = _run_log_loss(y, p, w, classes, identity, eps)
+        total, wsum, wmin = result[:3]
+    if w is not None and not np.isfinite(wsum):
+        raise_if_not_finite(w, "sample_weight")
+    check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)  # the sum: the caller's
+    if len(result) > 5 and result[5]:
+        warnings.warn(
+            "The y_prob values do not sum to one. Make sure to pass probabilities.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return float(total), float(wsum)
+
+
+def check_class_count(classes, n_columns, labels_given, display):
+    if len(classes) == 1:
+        _single_class_error(classes, labels_given, display)
+    if len(classes) != n_columns:
+        _class_count_error(classes, n_columns, labels_given, display)
+
+
+def _single_class_error(classes, labels_given, display):
+    if labels_given:
+        raise ValueError(
+            f"The labels array needs to contain at least two labels, got {display(classes)}."
+        )
+    raise ValueError(
+        f"y_true contains only one label ({display(classes)[0]}). Please provide the list "
+        "of all expected class labels explicitly through the labels argument."
+    )
+
+
+def _check_subset(found, classes, labels, values):
+    """scikit-learn's error for labels of y_true not among ``labels``.
+
+    ``found``: the distinct labels (checked); ``values``: what the message
+    lists, as scikit-learn builds it (``set(y_true) - set(labels)``).
+    """
+    undeclared = set(found.tolist()) - set(np.asarray(classes).tolist())
+    if undeclared:
+        try:
+            undeclared = set(values) - set(labels)
+        except TypeError:  # unhashable rows (2-D y_true): the distinct values
+            pass
+        raise ValueError(
+            f"y_true contains values {undeclared} not belonging to the passed labels {labels}."
+        )
+
+
+def _run_log_loss(y, p, w, classes, identity, eps):
+    if identity:  # only the number of classes matters
+        classes = np.arange(len(classes), dtype=y.dtype)
+    else:
+        common = np.result_type(y.dtype, classes.dtype)
+        y = y if y.dtype == common else y.astype(common)
+        classes = np.ascontiguousarray(classes, dtype=common)
+    if p.ndim == 1:
+        return _log_loss_kernels.KERNELS.binary(p.size, y, p, w, classes, identity, eps)
+    tol = float(np.sqrt(eps)) + 1e-8  # scikit-learn's isclose(sum, 1, rtol=sqrt(eps))
+    return _log_loss_kernels.KERNELS.multiclass(p.size, y, p, w, classes, identity, eps, tol)
+
+
+def _indicator_log_loss(y, p, w, n_columns, eps):
+    """Log loss against a label indicator matrix (NumPy only: a rare input)."""
+    _check_proba_values(p)
+    if y.dtype.kind not in "iufb":
+        raise ValueError("Multioutput target data is not supported with label binarization")
+    raise_if_not_finite(y, "y")
+    t = y.astype(np.float64)
+    if not np.isin(t, (0.0, 1.0)).all():
+        raise ValueError("Multioutput target data is not supported with label binarization")
+    pf = p.reshape(p.shape[0], -1)
+    if pf.shape[1] == 1:
+        pf = np.hstack([1 - pf, pf])
+    # scikit-learn's check, in the probabilities' dtype, before the class count.
+    if not np.all(np.isclose(pf.sum(axis=1), 1, rtol=float(np.sqrt(eps)))):
+        warnings.warn(
+            "The y_prob values do not sum to one. Make sure to pass probabilities.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if t.shape[1] != n_columns:
+        _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
+    pf = pf.astype(np.float64)
+    values = -(t * np.log(np.clip(pf, eps, 1 - eps))).sum(axis=1)
+    if w is None:
+        total, wsum, wmin = values.sum(), float(len(values)), 1.0
+    else:
+        total, wsum, wmin = (w * values).sum(), w.sum(), w.min()
+    check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)
+    return float(total), float(wsum)

@@ -1,0 +1,516 @@
+"""The metric core: the checks every regression metric shares, mergeable
+states, and each metric's declaration.
+
+A metric is declared once (:class:`RegressionMetric`, registered in
+``fastloss._registry.METRICS``): the state it keeps over samples (weighted
+per-output sums of a pointwise loss, or weighted moments) and how that state
+finishes into the metric.  The one-shot functions of :mod:`fastloss.metrics`,
+the accumulators of :mod:`fastloss.streaming` (one per metric, named after it
+in CamelCase) and the Dask path all compute the same states with the same
+kernels and finish them the same way.
+
+Layering: kernels (``fastloss._losses``) <- this module <- streaming <- Dask
+<- the public functions.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ._losses import absolute_error, moments, squared_error
+from ._losses._pointwise import NO_PARAMS
+from ._registry import register_metric
+from ._validation import (
+    InvalidParameterError,
+    WeightsSumToZeroError,
+    as_float_array,
+    as_ndarray,
+    as_sample_weight,
+    check_array_like,
+    check_consistent_length,
+    raise_if_not_finite,
+)
+
+# scikit-learn's StrOptions, as sets in its insertion order: its error
+# messages list a set, so the same set prints in the same order.
+_PLAIN_AVERAGES = {"raw_values", "uniform_average"}
+_VARIANCE_AVERAGES = {"raw_values", "uniform_average", "variance_weighted"}
+
+
+# -- checks ----------------------------------------------------------------------
+
+
+def result_dtype(raw, converted):
+    """The float dtype scikit-learn computes in (for ``raw_values`` output).
+
+    As scikit-learn, only inputs that have a ``dtype`` (arrays, Series, not
+    lists or DataFrames) count; their dtype is read from the converted array
+    (:func:`~fastloss._validation.as_ndarray`), since pandas' extension dtypes
+    are not NumPy's.
+    """
+    floats = [
+        c.dtype for r, c in zip(raw, converted) if hasattr(r, "dtype") and c.dtype.kind == "f"
+    ]
+    return np.result_type(*floats) if floats else np.dtype(np.float64)
+
+
+def lowest_dtype(a, b):
+    """The result dtype of two partial results (None: not known yet)."""
+    if a is None or b is None:
+        return b if a is None else a
+    return np.result_type(a, b)
+
+
+def _multioutput_error(metric, value):
+    options = ", ".join(repr(o) for o in metric.multioutput_options)
+    tail = ", an array-like or None" if metric.multioutput_none else " or an array-like"
+    return InvalidParameterError(
+        f"The 'multioutput' parameter of {metric.name} must be a str among {{{options}}}"
+        f"{tail}. Got {value!r} instead."
+    )
+
+
+def check_params(metric, y_true, y_pred, sample_weight, multioutput, params):
+    """scikit-learn's parameter checks (types only; before any data is read)."""
+    check_array_like(y_true, "y_true", metric.name)
+    check_array_like(y_pred, "y_pred", metric.name)
+    check_array_like(sample_weight, "sample_weight", metric.name, allow_none=True)
+    check_setting(metric, multioutput, params)
+
+
+def check_setting(metric, multioutput, params):
+    """``multioutput`` and the metric's own parameters, checked as scikit-learn does."""
+    if isinstance(multioutput, str):
+        if multioutput not in metric.multioutput_options:
+            raise _multioutput_error(metric, multioutput)
+    elif multioutput is None:
+        if not metric.multioutput_none:
+            raise _multioutput_error(metric, multioutput)
+    elif not hasattr(multioutput, "__len__"):
+        raise _multioutput_error(metric, multioutput)
+    for param in metric.params:
+        param.check(metric.name, params[param.name])
+
+
+def output_weights(metric, multioutput, n_outputs):
+    """``multioutput`` checked against the number of outputs: a string, or float64 weights."""
+    if multioutput is None or isinstance(multioutput, str):
+        return multioutput
+    weights = as_float_array(multioutput, max_ndim=1, name="multioutput", numeric=True)
+    raise_if_not_finite(weights)
+    if n_outputs == 1:
+        raise ValueError("Custom weights are useful only in multi-output cases.")
+    if weights.shape[0] != n_outputs:
+        raise ValueError(
+            f"There must be equally many custom weights ({weights.shape[0]}) as outputs "
+            f"({n_outputs})."
+        )
+    return weights.astype(np.float64)
+
+
+class RegressionInputs:
+    """Validated inputs of a regression metric.
+
+    ``y`` and ``p`` are (n, k) float arrays, ``w`` float64 weights or None,
+    ``averaging`` the checked ``multioutput`` (a string, None or float64
+    weights) and ``dtype`` the dtype of ``raw_values`` results, as
+    scikit-learn's.
+    """
+
+    __slots__ = ("y", "p", "w", "averaging", "dtype")
+
+    def __init__(self, y, p, w, averaging, dtype):
+        self.y, self.p, self.w, self.averaging, self.dtype = y, p, w, averaging, dtype
+
+    def check_finite(self):
+        """Raise scikit-learn's error for NaN or inf in an input (the slow path)."""
+        raise_if_not_finite(self.y)
+        raise_if_not_finite(self.p)
+        if self.w is not None:
+            raise_if_not_finite(self.w, "sample_weight")
+
+    def as_sklearn_computes(self):
+        """(y, p, w) in the dtype scikit-learn computes in (for its own arithmetic)."""
+        y, p = self.y.astype(self.dtype, copy=False), self.p.astype(self.dtype, copy=False)
+        w = None if self.w is None else self.w.astype(self.dtype, copy=False)
+        return y, p, w
+
+
+def regression_inputs(metric, y_true, y_pred, sample_weight, multioutput) -> RegressionInputs:
+    """scikit-learn's checks of a regression metric's inputs, in its order."""
+    check_array_like(y_true, "y_true", metric.name)
+    check_array_like(y_pred, "y_pred", metric.name)
+    check_array_like(sample_weight, "sample_weight", metric.name, allow_none=True)
+    check_consistent_length(y_true, y_pred, sample_weight)
+    raw = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
+    # Lists stay lists until as_float_array (its errors quote their values);
+    # only inputs with a dtype decide the result's dtype.
+    converted = [as_ndarray(a) if hasattr(a, "dtype") else a for a in raw]
+    y = as_float_array(converted[0], name="y_true")
+    p = as_float_array(converted[1], name="y_pred")
+    w = as_sample_weight(None if sample_weight is None else converted[2], y.shape[0])
+    y2 = y.reshape(y.shape[0], -1)
+    p2 = p.reshape(p.shape[0], -1)
+    if y2.shape[1] != p2.shape[1]:
+        raise ValueError(
+            f"y_true and y_pred have different number of output ({y2.shape[1]}!={p2.shape[1]})"
+        )
+    averaging = output_weights(metric, multioutput, y2.shape[1])
+    low = result_dtype(raw, converted)
+    if low != np.float64:
+        # scikit-learn computes in float32/float16 here: an input beyond that
+        # range is infinite there, and rejected.
+        for a in (y, p) if w is None else (y, p, w):
+            if a.dtype != low:
+                with np.errstate(over="ignore"):
+                    raise_if_not_finite(a.astype(low))
+    return RegressionInputs(y2, p2, w, averaging, low)
+
+
+def check_weights(w, wmin):
+    """Negative sample weights raise (one chunk's minimum ``wmin``)."""
+    if w is not None and wmin < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`.")
+
+
+def check_weight_sum(wsum):
+    if wsum == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+
+
+# -- states -----------------------------------------------------------------------
+
+
+def neumaier_add(total, comp, value):
+    """Compensated ``total + value`` on float64 arrays (in place)."""
+    new = total + value
+    big = np.abs(total) >= np.abs(value)
+    comp += np.where(big, (total - new) + value, (value - new) + total)
+    total[...] = new
+
+
+class SumsState:
+    """Per-output weighted sums of a pointwise loss, the weight sum, their
+    weight minimum and the sample count; merged with compensated sums."""
+
+    __slots__ = ("sums", "comp", "wsum", "wcomp", "wmin", "n")
+
+    def __init__(self, sums, wsum, wmin, n):
+        self.sums = np.array(sums, dtype=np.float64).reshape(-1)
+        self.comp = np.zeros_like(self.sums)
+        self.wsum = np.array([wsum], dtype=np.float64)
+        self.wcomp = np.zeros(1)
+        self.wmin = float(wmin)
+        self.n = int(n)
+
+    @property
+    def n_outputs(self):
+        return self.sums.shape[0]
+
+    def finite(self):
+        return bool(np.isfinite(self.sums).all() and np.isfinite(self.wsum[0]))
+
+    def merge(self, other):
+        neumaier_add(self.sums, self.comp, other.sums)
+        neumaier_add(self.sums, self.comp, other.comp)
+        neumaier_add(self.wsum, self.wcomp, other.wsum)
+        neumaier_add(self.wsum, self.wcomp, other.wcomp)
+        self.wmin = min(self.wmin, other.wmin)
+        self.n += other.n
+        return self
+
+    def totals(self):
+        """(per-output sums, weight sum)."""
+        return self.sums + self.comp, float(self.wsum[0] + self.wcomp[0])
+
+
+def merge_moments(a, b):
+    """Chan's merge of two moment arrays (``(..., 6)``, see ``_losses.moments``).
+
+    Exact for equal means: a constant column keeps ``M2 = 0``.
+    """
+    W, SSR = moments.W, moments.SSR
+    wa, wb = a[..., W], b[..., W]
+    w = wa + wb
+    out = np.empty_like(a)
+    out[..., W] = w
+    out[..., SSR] = a[..., SSR] + b[..., SSR]
+    both = (wa > 0) & (wb > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(both, wb / w, 0.0)
+    for mean, m2 in ((moments.MEAN_Y, moments.M2_Y), (moments.MEAN_R, moments.M2_R)):
+        delta = b[..., mean] - a[..., mean]
+        merged = np.where(both, a[..., mean] + delta * share, 0.0)
+        out[..., mean] = np.where(wb > 0, np.where(wa > 0, merged, b[..., mean]), a[..., mean])
+        out[..., m2] = a[..., m2] + b[..., m2] + np.where(both, delta * delta * wa * share, 0.0)
+    return out
+
+
+def merge_blocks(blocks):
+    """Moments of every block (``(n_blocks, k, 6)``) merged pairwise, in block order."""
+    while blocks.shape[0] > 1:
+        if blocks.shape[0] % 2:
+            blocks = np.concatenate((blocks, np.zeros((1,) + blocks.shape[1:])))
+        blocks = merge_moments(blocks[0::2], blocks[1::2])
+    return blocks[0]
+
+
+class MomentsState:
+    """Per output: weight sum, weighted means and centred second moments of y
+    and of the residual y - p, sum of squared residuals; the weight minimum
+    and the sample count.  Merged by Chan's formula.
+
+    The means are relative to ``shifts`` ((k, 2): reference values of y and
+    of y - p, see ``fastloss._losses.moments``).
+    """
+
+    __slots__ = ("moments", "shifts", "wmin", "n")
+
+    def __init__(self, stats, shifts, wmin, n):
+        self.moments = stats
+        self.shifts = shifts
+        self.wmin = float(wmin)
+        self.n = int(n)
+
+    @property
+    def n_outputs(self):
+        return self.moments.shape[0]
+
+    def finite(self):
+        return bool(np.isfinite(self.moments).all())
+
+    def merge(self, other):
+        theirs = other.moments.copy()
+        # Their means, relative to this state's shifts (the shifts are
+        # values of the data: their difference is small, and exact where
+        # the data share one value).
+        theirs[:, moments.MEAN_Y] += other.shifts[:, 0] - self.shifts[:, 0]
+        theirs[:, moments.MEAN_R] += other.shifts[:, 1] - self.shifts[:, 1]
+        self.moments = merge_moments(self.moments, theirs)
+        self.wmin = min(self.wmin, other.wmin)
+        self.n += other.n
+        return self
+
+    def column(self, stat):
+        return self.moments[:, stat]
+
+    def weight_sum(self):
+        return float(self.moments[0, moments.W])
+
+
+def sums_of(kernels):
+    """State maker: per-output sums of ``kernels``' pointwise loss."""
+
+    def state(inputs, params):
+        y, p = inputs.y, inputs.p
+        sums, wsum, wmin = kernels.metric_sums(y.size, y, p, inputs.w, NO_PARAMS)
+        return SumsState(sums, wsum, wmin, y.shape[0])
+
+    return state
+
+
+def moments_state(inputs, params):
+    """State maker: weighted moments of the targets and residuals."""
+    y, p = inputs.y, inputs.p
+    shifts = np.zeros((y.shape[1], 2))
+    if y.shape[0]:
+        shifts[:, 0] = y[0]
+        shifts[:, 1] = y[0].astype(np.float64) - p[0].astype(np.float64)
+    blocks, wmin = moments.KERNELS.block_moments(y.size, y, p, inputs.w, shifts)
+    if blocks.shape[0] == 0:
+        return MomentsState(np.zeros((y.shape[1], moments.N_STATS)), shifts, wmin, 0)
+    return MomentsState(merge_blocks(blocks), shifts, wmin, y.shape[0])
+
+
+# -- finishing --------------------------------------------------------------------
+
+
+def average_outputs(values, averaging, dtype, variance=None):
+    """Per-output ``values`` averaged as ``averaging`` says (scikit-learn's rules).
+
+    ``variance``: the per-output weights of ``"variance_weighted"``.
+    """
+    if isinstance(averaging, str) or averaging is None:
+        if averaging == "raw_values":
+            return values.astype(dtype)
+        if averaging == "variance_weighted" and np.any(variance != 0):
+            return float((values * variance).sum() / variance.sum())
+        # uniform_average (None too), and variance_weighted when every
+        # output's variance is 0 (scikit-learn then averages uniformly)
+        return float(values[0]) if values.shape[0] == 1 else float(values.mean())
+    total = averaging.sum()
+    if total == 0:
+        raise WeightsSumToZeroError("Weights sum to zero, can't be normalized")
+    return float((values * averaging).sum() / total)
+
+
+def mean_of_sums(transform=None):
+    """Finish of a mean loss: per-output weighted means (then ``transform``), averaged."""
+
+    def finish(state, averaging, dtype, params, inputs=None):
+        sums, wsum = state.totals()
+        check_weight_sum(wsum)
+        errors = sums / wsum
+        if transform is not None:
+            errors = transform(errors)
+        return average_outputs(errors, averaging, dtype)
+
+    return finish
+
+
+def _explained_fraction(numerator, denominator, averaging, dtype, force_finite):
+    """scikit-learn's ``_assemble_fraction_of_explained_deviance`` (its
+    RuntimeWarnings of 0/0 and x/0 included, under ``force_finite=False``)."""
+    if not force_finite:
+        scores = 1 - (numerator / denominator)
+    else:
+        nonzero_numerator = numerator != 0
+        nonzero_denominator = denominator != 0
+        scores = np.ones(numerator.shape[0])
+        valid = nonzero_numerator & nonzero_denominator
+        scores[valid] = 1 - (numerator[valid] / denominator[valid])
+        scores[nonzero_numerator & ~nonzero_denominator] = 0.0
+    return average_outputs(scores, averaging, dtype, variance=denominator)
+
+
+def _undefined_metric_warning(message):
+    # scikit-learn's class, so that filters written for it apply (the
+    # import happens on this rare path only).
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    warnings.warn(message, UndefinedMetricWarning, stacklevel=4)
+
+
+def _r2_finish(state, averaging, dtype, params, inputs=None):
+    if state.n < 2:
+        _undefined_metric_warning("R^2 score is not well-defined with less than two samples.")
+        return float("nan")
+    check_weight_sum(state.weight_sum())
+    numerator = state.column(moments.SSR).copy()
+    denominator = state.column(moments.M2_Y).copy()
+    if inputs is not None and np.any(denominator == 0):
+        # A constant target: its variance is 0 here, exactly, where
+        # scikit-learn's two-pass arithmetic may leave a rounding residue
+        # (y = [0.1] * 3) that decides its result.  Its arithmetic then.
+        y, _, w = inputs.as_sklearn_computes()
+        weight = 1.0 if w is None else w[:, None]
+        theirs = np.sum(weight * (y - np.average(y, axis=0, weights=w)) ** 2, axis=0)
+        denominator = np.where(denominator == 0, theirs, denominator)
+    return _explained_fraction(numerator, denominator, averaging, dtype, params["force_finite"])
+
+
+def _explained_variance_finish(state, averaging, dtype, params, inputs=None):
+    wsum = state.weight_sum()
+    check_weight_sum(wsum)
+    numerator = state.column(moments.M2_R) / wsum
+    denominator = state.column(moments.M2_Y) / wsum
+    if inputs is not None and (np.any(numerator == 0) or np.any(denominator == 0)):
+        # Constant targets or residuals: scikit-learn's arithmetic (see _r2_finish).
+        y, p, w = inputs.as_sklearn_computes()
+        diff = y - p
+        theirs_num = np.average((diff - np.average(diff, weights=w, axis=0)) ** 2, weights=w, axis=0)
+        theirs_den = np.average((y - np.average(y, weights=w, axis=0)) ** 2, weights=w, axis=0)
+        numerator = np.where(numerator == 0, theirs_num, numerator)
+        denominator = np.where(denominator == 0, theirs_den, denominator)
+    return _explained_fraction(numerator, denominator, averaging, dtype, params["force_finite"])
+
+
+# -- declarations -----------------------------------------------------------------
+
+
+class BoolParam:
+    """A boolean keyword parameter of a metric (scikit-learn's ``"boolean"`` constraint)."""
+
+    def __init__(self, name, default):
+        self.name, self.default = name, default
+
+    def check(self, func_name, value):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The '{self.name}' parameter of {func_name} must be an instance of 'bool' or "
+                f"an instance of 'numpy.bool'. Got {value!r} instead."
+            )
+
+
+class RegressionMetric:
+    """Declaration of a regression metric ``f(y_true, y_pred, *, sample_weight=None,
+    multioutput=..., **params)``.
+
+    Parameters
+    ----------
+    name : str
+        The function's name (scikit-learn's); its streaming accumulator is
+        this name in CamelCase.
+    state : callable
+        ``state(inputs, params) -> state`` over :class:`RegressionInputs`: a
+        :class:`SumsState` or :class:`MomentsState` (mergeable).
+    finish : callable
+        ``finish(state, averaging, dtype, params, inputs=None) -> result``;
+        ``inputs`` is given on the one-shot path only.
+    multioutput_options : set of str
+        The accepted strings of ``multioutput``, as scikit-learn's set.
+    multioutput_none : bool
+        Whether ``multioutput=None`` is accepted (``r2_score``).
+    params : tuple
+        The metric's other keyword parameters (:class:`BoolParam`).
+    greater_is_better : bool
+        A score (at most 1, higher is better), not a loss: its scorer is
+        ``"r2"`` rather than ``"neg_..."``; compared absolutely near 0.
+    """
+
+    def __init__(self, name, state, finish, multioutput_options=_PLAIN_AVERAGES,
+                 multioutput_none=False, params=(), greater_is_better=False):  # fmt: skip
+        self.name = name
+        self.greater_is_better = greater_is_better
+        self.state = state
+        self.finish = finish
+        self.multioutput_options = multioutput_options
+        self.multioutput_none = multioutput_none
+        self.params = tuple(params)
+
+    @property
+    def accumulator_name(self):
+        """The name of this metric's accumulator in :mod:`fastloss.streaming`."""
+        return "".join(part.capitalize() for part in self.name.split("_"))
+
+    def defaults(self):
+        return {p.name: p.default for p in self.params}
+
+    def compute(self, inputs, params):
+        """The state over ``inputs``, with the checks of its values."""
+        state = self.state(inputs, params)
+        if not state.finite():
+            inputs.check_finite()  # raises for NaN/inf; else an overflow, kept as inf
+        check_weights(inputs.w, state.wmin)
+        return state
+
+    def __repr__(self):
+        return f"RegressionMetric({self.name!r})"
+
+
+MEAN_SQUARED_ERROR = register_metric(
+    RegressionMetric("mean_squared_error", sums_of(squared_error.KERNELS), mean_of_sums())
+)
+ROOT_MEAN_SQUARED_ERROR = register_metric(
+    RegressionMetric(
+        "root_mean_squared_error", sums_of(squared_error.KERNELS), mean_of_sums(np.sqrt)
+    )
+)
+MEAN_ABSOLUTE_ERROR = register_metric(
+    RegressionMetric("mean_absolute_error", sums_of(absolute_error.KERNELS), mean_of_sums())
+)
+R2_SCORE = register_metric(
+    RegressionMetric(
+        "r2_score", moments_state, _r2_finish, _VARIANCE_AVERAGES, multioutput_none=True,
+        params=(BoolParam("force_finite", True),), greater_is_better=True,
+    )  # fmt: skip
+)
+EXPLAINED_VARIANCE_SCORE = register_metric(
+    RegressionMetric(
+        "explained_variance_score", moments_state, _explained_variance_finish,
+        _VARIANCE_AVERAGES, params=(BoolParam("force_finite", True),), greater_is_better=True,
+    )  # fmt: skip
+)
+
