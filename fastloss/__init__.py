@@ -5,6 +5,7 @@ loaded from the on-disk cache), only when a kernel first runs.
 """
 
 from . import streaming
+from ._patch import patch_sklearn, sklearn_is_patched, unpatch_sklearn
 from ._config import get_backend, get_num_threads, set_backend, set_num_threads, use_backend
 from ._warmup import warmup
 from .losses import (
@@ -82,6 +83,9 @@ __all__ = [
     "get_num_threads",
     "set_num_threads",
     "warmup",
+    "patch_sklearn",
+    "unpatch_sklearn",
+    "sklearn_is_patched",
     "plot_loss_curve",
     "pointwise_loss",
     "streaming",
