@@ -10,10 +10,11 @@ division.  They are compiled *without* fast-math, so their arithmetic is
 evaluated as written.
 
 A kernel path for one dtype only is chosen with ``isinstance(a[0],
-np.float32)`` on an element of the array: Numba decides it when compiling,
-so the other dtype's path is not compiled at all (``a.itemsize == 4`` is
-read at run time, and both paths were compiled and optimised for every
-dtype).  The value of the element is not used.
+np.float32)`` on an element of the array: Numba types that as a constant,
+so LLVM drops the other dtype's path before optimising the kernel
+(``a.itemsize == 4`` is read at run time, and both paths were optimised
+for every dtype).  Numba itself still types and lowers both paths (and
+compiles the helpers each calls).  The value of the element is not used.
 """
 
 import math
@@ -98,7 +99,10 @@ def n_blocks(n):
 def block_of(w, lo, hi):
     """``w[lo:hi]``; None stays None, and an absent (empty) array stays empty."""
     if w is None:
-        return None
+        # ``return w``, not ``return None``: Numba types the pruned branch's
+        # literal None into the result, making every block of an array an
+        # Optional, which every helper downstream was compiled (and tested) for.
+        return w
     return w[lo:hi]
 
 

@@ -300,14 +300,24 @@ class MomentsState:
         return float(self.moments[0, moments.W])
 
 
+#: kernels -> their state maker: metrics with the same kernels share one
+#: (warmup compiles each state maker's kernels once).
+_SUMS_STATES: dict = {}
+
+
 def sums_of(kernels):
     """State maker: per-output sums of ``kernels``' pointwise loss."""
+    made = _SUMS_STATES.get(id(kernels))
+    if made is not None:
+        return made
 
     def state(inputs, params):
         y, p = inputs.y, inputs.p
         sums, wsum, wmin = kernels.metric_sums(y.size, y, p, inputs.w, NO_PARAMS)
         return SumsState(sums, wsum, wmin, y.shape[0])
 
+    state.kind = "sums"
+    _SUMS_STATES[id(kernels)] = state
     return state
 
 
@@ -322,6 +332,9 @@ def moments_state(inputs, params):
     if blocks.shape[0] == 0:
         return MomentsState(np.zeros((y.shape[1], moments.N_STATS)), shifts, wmin, 0)
     return MomentsState(merge_blocks(blocks), shifts, wmin, y.shape[0])
+
+
+moments_state.kind = "moments"
 
 
 # -- finishing --------------------------------------------------------------------

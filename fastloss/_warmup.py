@@ -170,11 +170,12 @@ def _units(dtype, group):
     labels3 = (np.arange(n) % 3).astype(np.int64)
     proba3 = rng.dirichlet(np.ones(3), size=n).astype(dtype)
 
-    def regression_metric(func):
+    def regression_metrics(funcs):
         def run():
-            for w in (None, weights):
-                func(y, p, sample_weight=w)
-                func(np.c_[y, p], np.c_[p, y], sample_weight=w)
+            for func in funcs:
+                for w in (None, weights):
+                    func(y, p, sample_weight=w)
+                    func(np.c_[y, p], np.c_[p, y], sample_weight=w)
 
         return run
 
@@ -203,16 +204,27 @@ def _units(dtype, group):
     # (n, k) raw predictions and log_loss's label handling cost the most.
     by_cost = sorted(LOSSES.items(), key=lambda item: (-item[1]._raw_ndim, item[0]))
     loss_units = [(f"loss-{name}", loss_methods(cls)) for name, cls in by_cost]
+    # One unit per state kernel: metrics sharing one (mean_squared_error and
+    # its root) in one unit, or the two processes would compile it twice.
+    by_state: dict = {}
+    for name, metric in METRICS.items():
+        by_state.setdefault(metric.state, []).append(name)
     metric_units = [("metric-log_loss", log_loss)] + [
-        (f"metric-{name}", regression_metric(getattr(metrics, name))) for name in METRICS
+        ("metric-" + "+".join(names), regression_metrics([getattr(metrics, n) for n in names]))
+        for names in by_state.values()
     ]
+    # Sums of a pointwise loss are one plain loop, the cheapest units of all:
+    # last, so that the two processes finish close together.
+    cheap = {f"metric-{'+'.join(names)}" for state, names in by_state.items()
+             if getattr(state, "kind", None) == "sums"}  # fmt: skip
     if group == "losses":
         return loss_units
     if group == "metrics":
         return metric_units
     costly = [unit for unit, (_, cls) in zip(loss_units, by_cost) if cls._raw_ndim == 2]
     rest = [unit for unit in loss_units if unit not in costly]
-    return costly + metric_units + rest
+    last = [unit for unit in metric_units if unit[0] in cheap]
+    return costly + [unit for unit in metric_units if unit not in last] + rest + last
 
 
 def _estimator_losses(estimator_cls):

@@ -113,7 +113,7 @@ def _chunk_exp(rf, k, e, shift, m):
         for t in range(rf.shape[0]):
             e[t] = 0.0
         return
-    single = isinstance(e[0], np.float32)  # decided when compiling (see _mathfn)
+    single = isinstance(e[0], np.float32)  # a constant for LLVM (see _mathfn)
     if span < (SHARED_SHIFT_SPAN32 if single else SHARED_SHIFT_SPAN):
         for r in range(rows):
             m[r] = hi
@@ -332,10 +332,8 @@ def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
 
 @jit(helper=True, fastmath=None)
 def _flat(a):
-    """``a`` as a 1-D view of all its elements; None stays None (absent
-    outputs are empty arrays)."""
-    if a is None:
-        return None
+    """``a`` as a 1-D view of all its elements (outputs are arrays: absent
+    ones arrive empty, see ``_jit.Absent``)."""
     return a.reshape(a.size)
 
 
