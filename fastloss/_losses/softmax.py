@@ -332,8 +332,12 @@ def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
 
 @jit(helper=True, fastmath=None)
 def _flat(a):
-    """``a`` as a 1-D view of all its elements (outputs are arrays: absent
-    ones arrive empty, see ``_jit.Absent``)."""
+    """``a`` as a 1-D view of all its elements; None stays None (the SGD
+    epoch passes None for outputs it does not want; Python callers pass
+    absent outputs as empty arrays).  For an array the result is an
+    Optional all the same: Numba types the pruned ``return None`` in."""
+    if a is None:
+        return None
     return a.reshape(a.size)
 
 
