@@ -94,7 +94,6 @@ def log_loss(y_true, y_proba, normalize, sample_weight, labels):
     import dask
     import dask.array as da
 
-
     if not is_dask(y_proba):  # nullable probabilities are float64, as in the one-shot function
         y_proba = as_ndarray(y_proba, extension_dtype=np.float64)
     y_true, y_proba, sample_weight = prepare(y_true, y_proba, sample_weight)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ._losses import log_loss as _log_loss_kernels
+from ._metric_core import check_weight_sum
 from ._validation import (
     as_float_array,
     as_label_array,
@@ -78,15 +79,31 @@ def _label_setup(labels, n_columns):
     return classes
 
 
-def finish(total, wsum, normalize):
-    """log_loss from its state: the weighted mean loss, or the sum."""
-    if wsum == 0:
-        raise ValueError("Sample weights must contain at least one non-zero number.")
+def warn_unnormalised(stacklevel):
+    """scikit-learn's warning for rows of probabilities that do not sum to one."""
+    warnings.warn(
+        "The y_prob values do not sum to one. Make sure to pass probabilities.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def finish(total, wsum, unnormalised, normalize):
+    """log_loss from its state: the weighted mean loss, or the sum.
+
+    In scikit-learn's order: weights summing to zero raise before the
+    warning for ``unnormalised`` rows (probabilities not summing to one).
+    """
+    check_weight_sum(wsum)
+    if unnormalised:
+        warn_unnormalised(stacklevel=3)
     return float(total / wsum) if normalize else float(total)
 
 
 def log_loss_sums(y_true, y_proba, sample_weight, labels):
-    """(weighted sum of the losses, weight sum): log_loss's mergeable state.
+    """(weighted sum of the losses, weight sum, rows whose probabilities do
+    not sum to one): log_loss's mergeable state.  The caller warns for those
+    rows (:func:`warn_unnormalised`), after its own checks.
 
     With ``labels`` given, sums over any split of the samples add up to the
     sums over all of them.  Weights summing to zero are for the caller to
@@ -211,13 +228,7 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
     if w is not None and not np.isfinite(wsum):
         raise_if_not_finite(w, "sample_weight")
     check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)  # the sum: the caller's
-    if len(result) > 5 and result[5]:
-        warnings.warn(
-            "The y_prob values do not sum to one. Make sure to pass probabilities.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return float(total), float(wsum)
+    return float(total), float(wsum), int(result[5]) if len(result) > 5 else 0
 
 
 def check_class_count(classes, n_columns, labels_given, display):
@@ -296,4 +307,4 @@ def _indicator_log_loss(y, p, w, n_columns, eps):
     else:
         total, wsum, wmin = (w * values).sum(), w.sum(), w.min()
     check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)
-    return float(total), float(wsum)
+    return float(total), float(wsum), 0  # (its own warning came first, as scikit-learn's)

@@ -56,8 +56,8 @@ def result_dtype(raw, converted):
     return np.result_type(*floats) if floats else np.dtype(np.float64)
 
 
-def lowest_dtype(a, b):
-    """The result dtype of two partial results (None: not known yet)."""
+def promoted_dtype(a, b):
+    """The dtype of a result combining two partial results' dtypes (None: not known yet)."""
     if a is None or b is None:
         return b if a is None else a
     return np.result_type(a, b)
@@ -209,6 +209,13 @@ class SumsState:
     def n_outputs(self):
         return self.sums.shape[0]
 
+    def __getstate__(self):  # slots: every pickle protocol
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            setattr(self, name, value)
+
     def finite(self):
         return bool(np.isfinite(self.sums).all() and np.isfinite(self.wsum[0]))
 
@@ -278,6 +285,9 @@ class MomentsState:
     def n_outputs(self):
         return self.moments.shape[0]
 
+    __getstate__ = SumsState.__getstate__
+    __setstate__ = SumsState.__setstate__
+
     def finite(self):
         return bool(np.isfinite(self.moments).all())
 
@@ -323,11 +333,14 @@ def sums_of(kernels):
 
 def moments_state(inputs, params):
     """State maker: weighted moments of the targets and residuals."""
-    y, p = inputs.y, inputs.p
+    y, p, w = inputs.y, inputs.p, inputs.w
     shifts = np.zeros((y.shape[1], 2))
     if y.shape[0]:
-        shifts[:, 0] = y[0]
-        shifts[:, 1] = y[0].astype(np.float64) - p[0].astype(np.float64)
+        # The first row that has weight: then every weighted value of a
+        # column constant among the weighted rows is its shift, exactly.
+        row = 0 if w is None else int(np.argmax(w > 0))
+        shifts[:, 0] = y[row]
+        shifts[:, 1] = y[row].astype(np.float64) - p[row].astype(np.float64)
     blocks, wmin = moments.KERNELS.block_moments(y.size, y, p, inputs.w, shifts)
     if blocks.shape[0] == 0:
         return MomentsState(np.zeros((y.shape[1], moments.N_STATS)), shifts, wmin, 0)
@@ -393,40 +406,79 @@ def _undefined_metric_warning(message):
     # import happens on this rare path only).
     from sklearn.exceptions import UndefinedMetricWarning
 
-    warnings.warn(message, UndefinedMetricWarning, stacklevel=4)
+    warnings.warn(message, UndefinedMetricWarning, stacklevel=_caller_outside_fastloss())
+
+
+def _caller_outside_fastloss():
+    """The ``stacklevel`` (for a warning raised by the calling function) of
+    the first frame outside fastloss: the user's call, one-shot or streaming."""
+    import sys
+
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("fastloss"):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _sklearn_fraction_parts(inputs, kind):
+    """(numerator, denominator) per output, computed as scikit-learn computes
+    them, in its dtype (``kind``: "r2" or "explained_variance")."""
+    y, p, w = inputs.as_sklearn_computes()
+    if kind == "r2":
+        weight = 1.0 if w is None else w[:, None]
+        numerator = np.sum(weight * (y - p) ** 2, axis=0)
+        denominator = np.sum(weight * (y - np.average(y, axis=0, weights=w)) ** 2, axis=0)
+    else:
+        diff = y - p
+        numerator = np.average((diff - np.average(diff, weights=w, axis=0)) ** 2, weights=w, axis=0)
+        denominator = np.average((y - np.average(y, weights=w, axis=0)) ** 2, weights=w, axis=0)
+    return numerator.astype(np.float64), denominator.astype(np.float64)
+
+
+def _degenerate_as_sklearn(numerator, denominator, inputs, kind, scale):
+    """Outputs whose numerator or denominator is 0 here take both from
+    scikit-learn's arithmetic (one-shot path only: ``inputs``).
+
+    There its rounding decides the answer: a constant target's mean is not
+    always exact there (``y = [0.1] * 3`` leaves a variance of 1e-33, and
+    r2 of -1.7e31), and float32/float16 squares may round or underflow to
+    0 where float64 ones do not: for those dtypes, a part below ``scale``
+    times the dtype's smallest normal number (squares below it are
+    subnormal or 0 there) counts as 0 too.
+    """
+    if inputs is None:
+        return numerator, denominator
+    limit = 0.0
+    if inputs.dtype != np.float64:
+        limit = float(np.finfo(inputs.dtype).tiny) * scale
+    degenerate = (numerator <= limit) | (denominator <= limit)
+    if not degenerate.any():
+        return numerator, denominator
+    with np.errstate(all="ignore"):  # scikit-learn's overflows are not this call's warnings
+        theirs_num, theirs_den = _sklearn_fraction_parts(inputs, kind)
+    return (np.where(degenerate, theirs_num, numerator),
+            np.where(degenerate, theirs_den, denominator))  # fmt: skip
 
 
 def _r2_finish(state, averaging, dtype, params, inputs=None):
+    # scikit-learn checks the weights before the number of samples.
+    check_weight_sum(state.weight_sum())
     if state.n < 2:
         _undefined_metric_warning("R^2 score is not well-defined with less than two samples.")
         return float("nan")
-    check_weight_sum(state.weight_sum())
-    numerator = state.column(moments.SSR).copy()
-    denominator = state.column(moments.M2_Y).copy()
-    if inputs is not None and np.any(denominator == 0):
-        # A constant target: its variance is 0 here, exactly, where
-        # scikit-learn's two-pass arithmetic may leave a rounding residue
-        # (y = [0.1] * 3) that decides its result.  Its arithmetic then.
-        y, _, w = inputs.as_sklearn_computes()
-        weight = 1.0 if w is None else w[:, None]
-        theirs = np.sum(weight * (y - np.average(y, axis=0, weights=w)) ** 2, axis=0)
-        denominator = np.where(denominator == 0, theirs, denominator)
+    numerator, denominator = _degenerate_as_sklearn(
+        state.column(moments.SSR), state.column(moments.M2_Y), inputs, "r2", state.weight_sum()
+    )
     return _explained_fraction(numerator, denominator, averaging, dtype, params["force_finite"])
 
 
 def _explained_variance_finish(state, averaging, dtype, params, inputs=None):
     wsum = state.weight_sum()
     check_weight_sum(wsum)
-    numerator = state.column(moments.M2_R) / wsum
-    denominator = state.column(moments.M2_Y) / wsum
-    if inputs is not None and (np.any(numerator == 0) or np.any(denominator == 0)):
-        # Constant targets or residuals: scikit-learn's arithmetic (see _r2_finish).
-        y, p, w = inputs.as_sklearn_computes()
-        diff = y - p
-        theirs_num = np.average((diff - np.average(diff, weights=w, axis=0)) ** 2, weights=w, axis=0)
-        theirs_den = np.average((y - np.average(y, weights=w, axis=0)) ** 2, weights=w, axis=0)
-        numerator = np.where(numerator == 0, theirs_num, numerator)
-        denominator = np.where(denominator == 0, theirs_den, denominator)
+    numerator, denominator = _degenerate_as_sklearn(
+        state.column(moments.M2_R) / wsum, state.column(moments.M2_Y) / wsum, inputs,
+        "explained_variance", 1.0,
+    )  # fmt: skip
     return _explained_fraction(numerator, denominator, averaging, dtype, params["force_finite"])
 
 

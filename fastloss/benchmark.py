@@ -255,7 +255,7 @@ def _metric_workloads():
 
     workloads = [
         Workload(name, "metric", _regression_data,
-                 _metric_callables(name, *_METRIC_PEERS.get(name, (None, None))))
+                 _metric_callables(name, *_METRIC_PEERS[name]))
         for name in METRICS
     ]  # fmt: skip
     workloads.append(Workload(

@@ -5,7 +5,10 @@ of the weighted losses and of the weights, or weighted moments merged by
 Chan's formula for the variance-based scores.  ``update`` adds a chunk (computed
 by the same kernels as the one-shot functions), ``merge`` adds another
 accumulator's state, ``result`` finishes.  Updating over any split of the data
-and merging in any order gives the one-shot result to rounding.  The state
+and merging in any order gives the one-shot result to rounding (one
+exception: a constant target column in ``R2Score`` and
+``ExplainedVarianceScore``, where the one-shot functions follow scikit-learn's
+rounding of its mean and the accumulators keep the exact variance 0).  The state
 is plain floats and NumPy arrays: accumulators pickle, so partial states can
 travel between processes (this is how the Dask support combines chunks).
 
@@ -82,10 +85,11 @@ class _Accumulator:
                 f"settings, got {other!r}."
             )
         if other._sums is not None:
+            updates = other.n_updates  # before _add counts one (other may be self)
             self._add(other._sums, other._wsum[0])
             neumaier_add(self._sums, self._comp, other._comp)
             neumaier_add(self._wsum, self._wcomp, other._wcomp[0])
-            self.n_updates += other.n_updates - 1
+            self.n_updates += updates - 1
         return self
 
     def _totals(self):
@@ -96,8 +100,7 @@ class _Accumulator:
             )
         sums = self._sums + self._comp
         wsum = float(self._wsum[0] + self._wcomp[0])
-        if wsum == 0:
-            raise ValueError("Sample weights must contain at least one non-zero number.")
+        _core.check_weight_sum(wsum)
         return sums, wsum
 
     def __repr__(self):
@@ -137,6 +140,19 @@ class MetricAccumulator:
         self._dtype = None  # of 'raw_values' results, as the one-shot metric
         self.n_updates = 0
 
+    def __setstate__(self, state):
+        if "_sums" in state:  # pickled before the metric core (a SumsState then)
+            sums = state.pop("_sums")
+            comp, wsum, wcomp = state.pop("_comp"), state.pop("_wsum"), state.pop("_wcomp")
+            state["_averaging"] = state.pop("_weights", None)
+            state["params"] = self.metric.defaults()
+            restored = None
+            if sums is not None:
+                restored = _core.SumsState(sums, wsum[0], 1.0, 0)
+                restored.comp, restored.wcomp = comp.copy(), wcomp.copy()
+            state["_state"] = restored
+        self.__dict__.update(state)
+
     def _key(self):
         mo = self.multioutput
         mo = mo if mo is None or isinstance(mo, str) else tuple(np.asarray(mo).tolist())
@@ -158,7 +174,7 @@ class MetricAccumulator:
         inputs = _core.regression_inputs(self.metric, y_true, y_pred, sample_weight, self.multioutput)
         self._absorb(self.metric.compute(inputs, self.params))
         self._averaging = inputs.averaging
-        self._dtype = _core.lowest_dtype(self._dtype, inputs.dtype)
+        self._dtype = _core.promoted_dtype(self._dtype, inputs.dtype)
         self.n_updates += 1
         return self
 
@@ -175,7 +191,7 @@ class MetricAccumulator:
             self._absorb(other._state if self._state is not None else copy.deepcopy(other._state))
             if self._averaging is None:
                 self._averaging = other._averaging
-            self._dtype = _core.lowest_dtype(self._dtype, other._dtype)
+            self._dtype = _core.promoted_dtype(self._dtype, other._dtype)
             self.n_updates += other.n_updates
         return self
 
@@ -218,14 +234,18 @@ class LogLoss(_Accumulator):
 
     def update(self, y_true, y_proba, sample_weight=None):
         """Add a chunk of samples (arguments as in :func:`fastloss.log_loss`); returns self."""
-        total, wsum = _log_loss_core.log_loss_sums(y_true, y_proba, sample_weight, self.labels)
+        total, wsum, unnormalised = _log_loss_core.log_loss_sums(
+            y_true, y_proba, sample_weight, self.labels
+        )
+        if unnormalised:
+            _log_loss_core.warn_unnormalised(stacklevel=2)
         self._add([total], wsum)
         return self
 
     def result(self):
         """The log loss over every sample seen."""
         sums, wsum = self._totals()
-        return _log_loss_core.finish(float(sums[0]), wsum, self.normalize)
+        return _log_loss_core.finish(float(sums[0]), wsum, 0, self.normalize)
 
 
 class LossAccumulator(_Accumulator):

@@ -1,6 +1,7 @@
 """Bad input raises scikit-learn's error type with scikit-learn's message."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -227,3 +228,13 @@ def test_label_next_to_one_is_not_label_one(dtype):
         skm.log_loss(y, p, labels=[0, 1])
     with pytest.raises(ValueError):
         fastloss.log_loss(y, p, labels=[0, 1])
+
+
+def test_log_loss_zero_weights_raise_before_the_sum_warning(backend):
+    """scikit-learn refuses weights summing to 0 before warning about the rows."""
+    proba = [[0.2, 0.7, 0.3], [0.5, 0.5, 0.1], [0.3, 0.3, 0.3]]
+    for func in (skm.log_loss, fastloss.log_loss):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match="at least one non-zero"):
+                func([0, 1, 2], proba, sample_weight=[0, 0, 0])

@@ -6,10 +6,11 @@ means and centred second moments ``M2 = sum(w * (v - mean)**2)`` of ``y`` and
 of the residual ``y - p``, and the weighted sum of squared residuals.
 
 Every value is first shifted by a reference value per column (``shift``:
-the first row's, given by the caller), and the means are kept relative to
-it: an offset such as ``y = 1e8 + noise`` then costs no digits, neither in a
-block nor where blocks merge (means near 1e8 would carry an error of 1e-8
-into every merge), and a constant column has mean 0 and ``M2 = 0`` exactly.
+the values of the first row that has weight, given by the caller), and the
+means are kept relative to it: an offset such as ``y = 1e8 + noise`` then
+costs no digits, neither in a block nor where blocks merge (means near 1e8
+would carry an error of 1e-8 into every merge), and a column constant among
+its weighted rows has mean 0 and ``M2 = 0`` exactly.
 Each block of BLOCK rows is summed in two passes over data in cache: the
 first gives the block's mean, the second the deviations from it and their
 squares (the corrected two-pass formula).  Blocks are returned separately
