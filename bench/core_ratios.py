@@ -33,6 +33,30 @@ def best_times(funcs, repeat):
     return best
 
 
+def round_times(funcs, repeat, settle=0.02):
+    """Wall times of each function in each of ``repeat`` rounds: a (repeat, k) array.
+
+    Every round calls the functions one after the other, so a ratio of two
+    sides taken within a round compares them under the same machine
+    conditions; the median of those per-round ratios is steadier than the
+    ratio of two best times, which may come from different moments of a
+    drifting machine.  After each call the process sleeps ``settle``
+    seconds, untimed: an OpenMP peer's (scikit-learn's) worker threads spin
+    on both cores for a while after its call returns, and took a third of
+    the next side's speed.
+    """
+    for func in funcs:
+        func()  # warm-up: compilation, page faults of first allocations
+    times = np.empty((repeat, len(funcs)))
+    for r in range(repeat):
+        for i, func in enumerate(funcs):
+            start = time.perf_counter()
+            func()
+            times[r, i] = time.perf_counter() - start
+            time.sleep(settle)
+    return times
+
+
 def peak_extra_bytes(func):
     func()
     tracemalloc.start()

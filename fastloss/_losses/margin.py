@@ -136,6 +136,26 @@ def _modified_huber(y, raw, theta):
     return -4.0 * z, -4.0 * s
 
 
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_F4 = np.float32(4.0)
+_F0 = np.float32(0.0)
+
+
+@jit(helper=True, fastmath=None)
+def _modified_huber32(y, raw, theta):
+    """:func:`_modified_huber` in float32 arithmetic (for float32 raw): 8
+    lanes to a vector; in float64 the float32 loop stayed at 0.7 of its
+    bandwidth floor."""
+    s = _F2 * np.float32(y) - _F1
+    z = np.float32(raw) * s
+    if z >= _F1:
+        return _F0, _F0
+    if z >= -_F1:
+        return (_F1 - z) * (_F1 - z), _F2 * (_F1 - z) * -s
+    return -_F4 * z, -_F4 * s
+
+
 @jit(helper=True, fastmath=None)
 def _modified_huber_hess(y, raw, theta):
     z = np.float64(raw) * (2.0 * np.float64(y) - 1.0)
@@ -176,8 +196,8 @@ class ModifiedHuber(PointwiseLoss):
     memory_bound = True
     reference = Reference("sgd", _SGD, "ModifiedHuber", signed_labels=True)
     _kernels = pointwise_kernels(
-        "modified_huber", _modified_huber, _modified_huber_numpy, target=target,
-        hess=_modified_huber_hess, hess_numpy=_modified_huber_hess_numpy,
+        "modified_huber", _modified_huber, _modified_huber_numpy, elem32=_modified_huber32,
+        target=target, hess=_modified_huber_hess, hess_numpy=_modified_huber_hess_numpy,
     )  # fmt: skip
 
 
