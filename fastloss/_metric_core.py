@@ -74,10 +74,15 @@ def _multioutput_error(metric, value):
 
 def check_params(metric, y_true, y_pred, sample_weight, multioutput, params):
     """scikit-learn's parameter checks (types only; before any data is read)."""
+    check_arrays(metric, y_true, y_pred, sample_weight)
+    check_setting(metric, multioutput, params)
+
+
+def check_arrays(metric, y_true, y_pred, sample_weight):
+    """The inputs are array-likes (scikit-learn's first parameter checks)."""
     check_array_like(y_true, "y_true", metric.name)
     check_array_like(y_pred, "y_pred", metric.name)
     check_array_like(sample_weight, "sample_weight", metric.name, allow_none=True)
-    check_setting(metric, multioutput, params)
 
 
 def check_setting(metric, multioutput, params):
@@ -139,10 +144,8 @@ class RegressionInputs:
 
 
 def regression_inputs(metric, y_true, y_pred, sample_weight, multioutput) -> RegressionInputs:
-    """scikit-learn's checks of a regression metric's inputs, in its order."""
-    check_array_like(y_true, "y_true", metric.name)
-    check_array_like(y_pred, "y_pred", metric.name)
-    check_array_like(sample_weight, "sample_weight", metric.name, allow_none=True)
+    """scikit-learn's checks of a regression metric's inputs, in its order,
+    after :func:`check_arrays`."""
     check_consistent_length(y_true, y_pred, sample_weight)
     raw = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
     # Lists stay lists until as_float_array (its errors quote their values);
@@ -183,7 +186,7 @@ def check_weight_sum(wsum):
 # -- states -----------------------------------------------------------------------
 
 
-def neumaier_add(total, comp, value):
+def _neumaier_add(total, comp, value):
     """Compensated ``total + value`` on float64 arrays (in place)."""
     new = total + value
     big = np.abs(total) >= np.abs(value)
@@ -220,10 +223,10 @@ class SumsState:
         return bool(np.isfinite(self.sums).all() and np.isfinite(self.wsum[0]))
 
     def merge(self, other):
-        neumaier_add(self.sums, self.comp, other.sums)
-        neumaier_add(self.sums, self.comp, other.comp)
-        neumaier_add(self.wsum, self.wcomp, other.wsum)
-        neumaier_add(self.wsum, self.wcomp, other.wcomp)
+        _neumaier_add(self.sums, self.comp, other.sums)
+        _neumaier_add(self.sums, self.comp, other.comp)
+        _neumaier_add(self.wsum, self.wcomp, other.wsum)
+        _neumaier_add(self.wsum, self.wcomp, other.wcomp)
         self.wmin = min(self.wmin, other.wmin)
         self.n += other.n
         return self
@@ -338,7 +341,9 @@ def moments_state(inputs, params):
     if y.shape[0]:
         # The first row that has weight: then every weighted value of a
         # column constant among the weighted rows is its shift, exactly.
-        row = 0 if w is None else int(np.argmax(w > 0))
+        row = 0
+        if w is not None and not w[0] > 0:  # rare: no full pass over w otherwise
+            row = int(np.argmax(w > 0))
         shifts[:, 0] = y[row]
         shifts[:, 1] = y[row].astype(np.float64) - p[row].astype(np.float64)
     blocks, wmin = moments.KERNELS.block_moments(y.size, y, p, inputs.w, shifts)

@@ -50,56 +50,70 @@ import numpy as np
 from . import _log_loss_core
 from . import _metric_core as _core
 from . import losses as _losses  # noqa: F401 - registers the built-in losses
-from ._metric_core import neumaier_add
 from ._registry import LOSSES, METRICS
 
 
+def _sums_from_legacy(state):
+    """A state pickled before the metric core kept its sums as four arrays:
+    the SumsState they make (None for an accumulator without data)."""
+    sums = state.pop("_sums")
+    comp, wsum, wcomp = state.pop("_comp"), state.pop("_wsum"), state.pop("_wcomp")
+    if sums is None:
+        return None
+    restored = _core.SumsState(sums, wsum[0], 1.0, 0)
+    restored.comp, restored.wcomp = comp.copy(), wcomp.copy()
+    return restored
+
+
+def _check_mergeable(acc, other, base):
+    """Accumulators merge with accumulators of the same kind and settings only."""
+    if not isinstance(other, base) or other._key() != acc._key():
+        raise TypeError(
+            f"Can only merge {type(acc).__name__} accumulators with the same "
+            f"settings, got {other!r}."
+        )
+
+
 class _Accumulator:
-    """Compensated sums ``(sums[k], weight_sum)`` and the merging rules."""
+    """A :class:`~fastloss._metric_core.SumsState` (compensated sums of the
+    weighted losses and of the weights) and the merging rules."""
 
     def __init__(self):
-        self._sums = None  # float64 (k,) per-output loss sums, or (1,) for scalar losses
-        self._comp = None
-        self._wsum = np.zeros(1)
-        self._wcomp = np.zeros(1)
+        self._state = None
         self.n_updates = 0
+
+    def __setstate__(self, state):
+        if "_sums" in state:
+            state["_state"] = _sums_from_legacy(state)
+        self.__dict__.update(state)
 
     def _key(self):
         """What must agree for two accumulators to merge."""
         return (type(self),)
 
-    def _add(self, sums, wsum):
-        sums = np.asarray(sums, dtype=np.float64).reshape(-1)
-        if self._sums is None:
-            self._sums = np.zeros_like(sums)
-            self._comp = np.zeros_like(sums)
-        neumaier_add(self._sums, self._comp, sums)
-        neumaier_add(self._wsum, self._wcomp, np.float64(wsum))
+    def _add(self, total, wsum):
+        part = _core.SumsState([total], wsum, 1.0, 0)
+        self._state = part if self._state is None else self._state.merge(part)
         self.n_updates += 1
 
     def merge(self, other):
         """Add ``other``'s state to this one (returns self)."""
-        if not isinstance(other, _Accumulator) or other._key() != self._key():
-            raise TypeError(
-                f"Can only merge {type(self).__name__} accumulators with the same "
-                f"settings, got {other!r}."
-            )
-        if other._sums is not None:
-            updates = other.n_updates  # before _add counts one (other may be self)
-            self._add(other._sums, other._wsum[0])
-            neumaier_add(self._sums, self._comp, other._comp)
-            neumaier_add(self._wsum, self._wcomp, other._wcomp[0])
-            self.n_updates += updates - 1
+        _check_mergeable(self, other, _Accumulator)
+        if other._state is not None:
+            # A copy where this accumulator takes the state over: merging
+            # into it later must not change ``other``.
+            theirs = copy.deepcopy(other._state)
+            self._state = theirs if self._state is None else self._state.merge(theirs)
+            self.n_updates += other.n_updates
         return self
 
     def _totals(self):
-        if self._sums is None:
+        if self._state is None:
             raise ValueError(
                 f"{type(self).__name__} has no data yet: call update() (or merge an "
                 "accumulator that has) before result()."
             )
-        sums = self._sums + self._comp
-        wsum = float(self._wsum[0] + self._wcomp[0])
+        sums, wsum = self._state.totals()
         _core.check_weight_sum(wsum)
         return sums, wsum
 
@@ -141,16 +155,10 @@ class MetricAccumulator:
         self.n_updates = 0
 
     def __setstate__(self, state):
-        if "_sums" in state:  # pickled before the metric core (a SumsState then)
-            sums = state.pop("_sums")
-            comp, wsum, wcomp = state.pop("_comp"), state.pop("_wsum"), state.pop("_wcomp")
+        if "_sums" in state:  # pickled before the metric core
+            state["_state"] = _sums_from_legacy(state)
             state["_averaging"] = state.pop("_weights", None)
             state["params"] = self.metric.defaults()
-            restored = None
-            if sums is not None:
-                restored = _core.SumsState(sums, wsum[0], 1.0, 0)
-                restored.comp, restored.wcomp = comp.copy(), wcomp.copy()
-            state["_state"] = restored
         self.__dict__.update(state)
 
     def _key(self):
@@ -171,6 +179,7 @@ class MetricAccumulator:
 
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a chunk of samples (arguments as in the one-shot metric); returns self."""
+        _core.check_arrays(self.metric, y_true, y_pred, sample_weight)
         inputs = _core.regression_inputs(self.metric, y_true, y_pred, sample_weight, self.multioutput)
         self._absorb(self.metric.compute(inputs, self.params))
         self._averaging = inputs.averaging
@@ -180,11 +189,7 @@ class MetricAccumulator:
 
     def merge(self, other):
         """Add ``other``'s state to this one (returns self)."""
-        if not isinstance(other, MetricAccumulator) or other._key() != self._key():
-            raise TypeError(
-                f"Can only merge {type(self).__name__} accumulators with the same "
-                f"settings, got {other!r}."
-            )
+        _check_mergeable(self, other, MetricAccumulator)
         if other._state is not None:
             # A copy where this accumulator takes the state over: merging
             # into it later must not change ``other``.
@@ -239,7 +244,7 @@ class LogLoss(_Accumulator):
         )
         if unnormalised:
             _log_loss_core.warn_unnormalised(stacklevel=2)
-        self._add([total], wsum)
+        self._add(total, wsum)
         return self
 
     def result(self):
@@ -273,7 +278,7 @@ class LossAccumulator(_Accumulator):
         return self.loss.get_params()
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
+        super().__setstate__(state)
         if "loss" not in state:  # pickled before the accumulators kept their loss object
             self.loss = self.loss_class()
 
@@ -291,7 +296,7 @@ class LossAccumulator(_Accumulator):
     def update(self, y_true, raw_prediction, sample_weight=None):
         """Add a chunk (arguments as in the loss object's ``loss``); returns self."""
         total, wsum, _ = self.loss.loss_sums(y_true, raw_prediction, sample_weight)
-        self._add([total], wsum)
+        self._add(total, wsum)
         return self
 
     def result(self):
