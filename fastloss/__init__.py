@@ -26,14 +26,8 @@ from .losses import (
     SquaredEpsilonInsensitive,
     SquaredHinge,
 )
-from .metrics import (
-    explained_variance_score,
-    log_loss,
-    mean_absolute_error,
-    mean_squared_error,
-    r2_score,
-    root_mean_squared_error,
-)
+from .metrics import *  # noqa: F403 - every metric, listed once in metrics.__all__
+from .metrics import __all__ as _metric_names
 
 __version__ = "0.1.0"
 
@@ -54,13 +48,7 @@ def __getattr__(name):
         return plot_loss_curve
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = [
-    "mean_squared_error",
-    "root_mean_squared_error",
-    "mean_absolute_error",
-    "r2_score",
-    "explained_variance_score",
-    "log_loss",
+__all__ = list(_metric_names) + [
     "MeanSquaredError",
     "MeanAbsoluteError",
     "BinaryCrossEntropy",

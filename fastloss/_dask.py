@@ -86,7 +86,7 @@ def accumulate(make, *values):
 def regression_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
     """The declared regression ``metric``: one accumulator per block, merged."""
     cls = streaming.accumulator_of_metric(metric)
-    make = lambda: cls(multioutput=multioutput, **params)  # noqa: E731
+    make = lambda: cls(**metric.keywords(multioutput, params))  # noqa: E731
     return accumulate(make, y_true, y_pred, sample_weight).result()
 
 

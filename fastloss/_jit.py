@@ -188,7 +188,7 @@ class Rows:
         own rows.
     merge : str or tuple of str
         How the partial results of the threads combine: ``"sum"``, ``"min"``,
-        ``"or"`` (bitwise) or ``"concat"`` (arrays, along axis 0, in row
+        ``"max"`` (NaN wins), ``"or"`` (bitwise) or ``"concat"`` (arrays, along axis 0, in row
         order), one per element of a returned tuple, or one
         string for a kernel returning a single value.
     """
@@ -196,6 +196,7 @@ class Rows:
     _OPS = {
         "sum": lambda a, b: a + b,
         "min": min,
+        "max": lambda a, b: a if (a > b or a != a) else b,  # NaN wins
         "or": lambda a, b: a | b,
         "concat": lambda a, b: np.concatenate((a, b)),
     }

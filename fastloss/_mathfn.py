@@ -296,6 +296,34 @@ def log1p_nonneg(t):
     return log_pos(u) * (t / d) if d != 0.0 else t
 
 
+_TWO_P54 = 2.0**54
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+@jit(helper=True, fastmath=None)
+def log_nonneg(x):
+    """``log(x)`` for any ``x >= 0`` as NumPy gives it: subnormal ``x``
+    scaled into the normal range first, ``log(0) = -inf``, ``log(inf) = inf``,
+    NaN for NaN and negative ``x``.  Selects only: loops still vectorise."""
+    small = x < _TINY
+    value = log_pos(x * _TWO_P54 if small else x) - (54.0 * LN2 if small else 0.0)
+    value = -np.inf if x == 0.0 else value
+    value = np.inf if x == np.inf else value
+    return value if x >= 0.0 else np.nan
+
+
+@jit(helper=True, fastmath=None)
+def log1p_real(t):
+    """``log(1 + t)`` for ``t > -1`` (Goldberg's form, as :func:`log1p_nonneg`):
+    for ``t`` in [-1, -0.5] ``1 + t`` is exact, elsewhere ``(1 + t) - 1`` is.
+    NaN and inf pass through; ``t <= -1`` gives garbage (callers check)."""
+    u = 1.0 + t
+    d = u - 1.0
+    value = log_pos(u) * (t / d) if d != 0.0 else t
+    # A select, so loops calling it still vectorise.
+    return value if abs(t) < np.inf else t
+
+
 # float32 twins, for kernels that work in float32 throughout (8 lanes to a
 # vector instead of 4).  musl's logf (fdlibm form) and a degree-7 exp.
 _F0 = np.float32(0.0)

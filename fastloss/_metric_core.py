@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from ._losses import absolute_error, moments, squared_error
+from ._losses import absolute_error, metric_values, moments, squared_error
 from ._losses._pointwise import NO_PARAMS
 from ._registry import register_metric
 from ._validation import (
@@ -87,7 +87,9 @@ def check_arrays(metric, y_true, y_pred, sample_weight):
 
 def check_setting(metric, multioutput, params):
     """``multioutput`` and the metric's own parameters, checked as scikit-learn does."""
-    if isinstance(multioutput, str):
+    if metric.single_output:
+        pass  # no multioutput parameter
+    elif isinstance(multioutput, str):
         if multioutput not in metric.multioutput_options:
             raise _multioutput_error(metric, multioutput)
     elif multioutput is None:
@@ -147,6 +149,15 @@ def regression_inputs(metric, y_true, y_pred, sample_weight, multioutput) -> Reg
     """scikit-learn's checks of a regression metric's inputs, in its order,
     after :func:`check_arrays`."""
     check_consistent_length(y_true, y_pred, sample_weight)
+    if not metric.float_inputs:
+        for a in (y_true, y_pred):
+            if getattr(a, "dtype", None) is None and isinstance(a, (list, tuple)):
+                a = np.asarray(a)
+            if getattr(getattr(a, "dtype", None), "kind", "") in "USV" and hasattr(a, "dtype"):
+                raise ValueError(
+                    "dtype='numeric' is not compatible with arrays of bytes/strings."
+                    "Convert your data to numeric values explicitly instead."
+                )
     raw = (y_true, y_pred) if sample_weight is None else (y_true, y_pred, sample_weight)
     # Lists stay lists until as_float_array (its errors quote their values);
     # only inputs with a dtype decide the result's dtype.
@@ -160,6 +171,10 @@ def regression_inputs(metric, y_true, y_pred, sample_weight, multioutput) -> Reg
         raise ValueError(
             f"y_true and y_pred have different number of output ({y2.shape[1]}!={p2.shape[1]})"
         )
+    if metric.single_output and y2.shape[1] > 1:
+        for a in (y, p) if w is None else (y, p, w):
+            raise_if_not_finite(a)  # scikit-learn checks the values first
+        raise ValueError(f"Multioutput not supported in {metric.error_name}")
     averaging = output_weights(metric, multioutput, y2.shape[1])
     low = result_dtype(raw, converted)
     if low != np.float64:
@@ -318,20 +333,57 @@ class MomentsState:
 _SUMS_STATES: dict = {}
 
 
-def sums_of(kernels):
-    """State maker: per-output sums of ``kernels``' pointwise loss."""
-    made = _SUMS_STATES.get(id(kernels))
+def sums_of(kernels, theta=None):
+    """State maker: per-output sums of ``kernels``' pointwise function, its
+    parameters ``theta(params)`` (None: it has none)."""
+    made = _SUMS_STATES.get(id(kernels)) if theta is None else None
     if made is not None:
         return made
 
     def state(inputs, params):
         y, p = inputs.y, inputs.p
-        sums, wsum, wmin = kernels.metric_sums(y.size, y, p, inputs.w, NO_PARAMS)
+        values = NO_PARAMS if theta is None else theta(params)
+        sums, wsum, wmin = kernels.metric_sums(y.size, y, p, inputs.w, values)
         return SumsState(sums, wsum, wmin, y.shape[0])
 
     state.kind = "sums"
-    _SUMS_STATES[id(kernels)] = state
+    state.kernels = kernels  # metrics of one kernels object share its compilation
+    if theta is None:
+        _SUMS_STATES[id(kernels)] = state
     return state
+
+
+class MaxState:
+    """The largest absolute error and the sample count (no weights)."""
+
+    __slots__ = ("value", "n")
+    wmin = np.inf  # no weights
+    n_outputs = 1
+
+    def __init__(self, value, n):
+        self.value, self.n = float(value), int(n)
+
+    __getstate__ = SumsState.__getstate__
+    __setstate__ = SumsState.__setstate__
+
+    def finite(self):
+        return bool(np.isfinite(self.value))
+
+    def merge(self, other):
+        if self.value == self.value and not self.value >= other.value:  # NaN wins
+            self.value = other.value
+        self.n += other.n
+        return self
+
+
+def max_state(inputs, params):
+    """State maker: the largest absolute error of a single output."""
+    y, p = inputs.y[:, 0], inputs.p[:, 0]
+    return MaxState(metric_values.KERNELS.max_abs_error(y.size, y, p), y.shape[0])
+
+
+max_state.kind = "max"
+max_state.kernels = metric_values.KERNELS.max_abs_error
 
 
 def moments_state(inputs, params):
@@ -504,6 +556,73 @@ class BoolParam:
             )
 
 
+def _bound_text(x):
+    return repr(float(x))
+
+
+class RealParam:
+    """A real keyword parameter of a metric in a union of intervals
+    (scikit-learn's ``Interval(Real, ...)`` constraints, and their message).
+
+    ``ranges``: ``(low, high, closed)`` triples (None: unbounded).
+    """
+
+    def __init__(self, name, default, *ranges):
+        self.name, self.default, self.ranges = name, default, ranges
+
+    def _contains(self, x):
+        for low, high, closed in self.ranges:
+            above = low is None or (x >= low if closed in ("both", "left") else x > low)
+            below = high is None or (x <= high if closed in ("both", "right") else x < high)
+            if above and below:
+                return True
+        return False
+
+    def check(self, func_name, value):
+        import numbers
+
+        if not isinstance(value, numbers.Real) or not self._contains(value):
+            texts = []
+            for low, high, closed in self.ranges:
+                left = "[" if closed in ("both", "left") else "("
+                right = "]" if closed in ("both", "right") else ")"
+                lo = "-inf" if low is None else _bound_text(low)
+                hi = "inf" if high is None else _bound_text(high)
+                texts.append(f"a float in the range {left}{lo}, {hi}{right}")
+            raise InvalidParameterError(
+                f"The '{self.name}' parameter of {func_name} must be {' or '.join(texts)}. "
+                f"Got {value!r} instead."
+            )
+
+
+def _check_log_domain(title):
+    """Slow-path check of the log errors: scikit-learn's error for ``y <= -1``."""
+
+    def check(inputs, params):
+        if np.any(inputs.y <= -1) or np.any(inputs.p <= -1):
+            raise ValueError(
+                f"{title} cannot be used when targets contain values less than or equal to -1."
+            )
+
+    return check
+
+
+def _check_tweedie_domain(inputs, params):
+    """Slow-path check of the deviances: scikit-learn's error for each power's domain."""
+    power = params["power"]
+    y, p = inputs.y, inputs.p
+    message = f"Mean Tweedie deviance error with power={power} can only be used on "
+    if power < 0:
+        if np.any(p <= 0):
+            raise ValueError(message + "strictly positive y_pred.")
+    elif 1 <= power < 2:
+        if np.any(y < 0) or np.any(p <= 0):
+            raise ValueError(message + "non-negative y and strictly positive y_pred.")
+    elif power >= 2:
+        if np.any(y <= 0) or np.any(p <= 0):
+            raise ValueError(message + "strictly positive y and y_pred.")
+
+
 class RegressionMetric:
     """Declaration of a regression metric ``f(y_true, y_pred, *, sample_weight=None,
     multioutput=..., **params)``.
@@ -524,21 +643,54 @@ class RegressionMetric:
     multioutput_none : bool
         Whether ``multioutput=None`` is accepted (``r2_score``).
     params : tuple
-        The metric's other keyword parameters (:class:`BoolParam`).
+        The metric's other keyword parameters (:class:`BoolParam`,
+        :class:`RealParam`).
     greater_is_better : bool
         A score (at most 1, higher is better), not a loss: its scorer is
         ``"r2"`` rather than ``"neg_..."``; compared absolutely near 0.
+    single_output : bool
+        No ``multioutput`` parameter: one output only (scikit-learn's
+        "Multioutput not supported in ..." otherwise).
+    weighted : bool
+        Whether the metric takes ``sample_weight``.
+    domain : str
+        The values the metric accepts at its defaults: ``"real"``, or
+        ``"positive"`` (strictly positive y and predictions are valid; what
+        tests, warmup and benchmarks draw).
+    float_inputs : bool
+        scikit-learn converts the inputs to floats (``False``: it checks
+        them as numeric, and refuses string arrays with that check's message).
+    error_name : str or None
+        The function named in scikit-learn's messages (``mean_poisson_deviance``
+        is scikit-learn's ``mean_tweedie_deviance`` at ``power=1``, and its
+        errors say so); None: ``name``.
+    check_values : callable or None
+        ``check_values(inputs, params)`` raises scikit-learn's error for
+        values outside the metric's domain (the kernels mark those as NaN;
+        run on the slow path only, after the NaN/inf check).
     """
 
     def __init__(self, name, state, finish, multioutput_options=_PLAIN_AVERAGES,
-                 multioutput_none=False, params=(), greater_is_better=False):  # fmt: skip
+                 multioutput_none=False, params=(), greater_is_better=False,
+                 single_output=False, weighted=True, domain="real", check_values=None,
+                 error_name=None, float_inputs=True):  # fmt: skip
         self.name = name
+        self.float_inputs = float_inputs
+        self.error_name = error_name or name
         self.greater_is_better = greater_is_better
         self.state = state
         self.finish = finish
         self.multioutput_options = multioutput_options
         self.multioutput_none = multioutput_none
         self.params = tuple(params)
+        self.single_output = single_output
+        self.weighted = weighted
+        self.domain = domain
+        self.check_values = check_values
+
+    def keywords(self, multioutput, params):
+        """The keyword arguments of the function (and accumulator) for these settings."""
+        return dict(params) if self.single_output else {"multioutput": multioutput, **params}
 
     @property
     def accumulator_name(self):
@@ -552,7 +704,10 @@ class RegressionMetric:
         """The state over ``inputs``, with the checks of its values."""
         state = self.state(inputs, params)
         if not state.finite():
-            inputs.check_finite()  # raises for NaN/inf; else an overflow, kept as inf
+            inputs.check_finite()  # raises for NaN/inf
+            if self.check_values is not None:
+                self.check_values(inputs, params)
+            # else an overflow, kept as inf
         check_weights(inputs.w, state.wmin)
         return state
 
@@ -584,3 +739,92 @@ EXPLAINED_VARIANCE_SCORE = register_metric(
     )  # fmt: skip
 )
 
+
+
+def _metric_values(code, parameter=None):
+    """``theta(params)`` of a function of ``_losses.metric_values`` (its parameter by name)."""
+    if parameter is None:
+        fixed = metric_values.theta(code)
+        return lambda params: fixed
+    return lambda params: metric_values.theta(code, params[parameter])
+
+
+def _fixed_power(power):
+    """``theta(params)`` and domain check of a deviance at a fixed ``power``."""
+    theta = metric_values.tweedie_theta(power)
+    return (lambda params: theta), (lambda inputs, params: _check_tweedie_domain(
+        inputs, {"power": power}))  # fmt: skip
+
+
+def _max_finish(state, averaging, dtype, params, inputs=None):
+    return float(state.value)
+
+
+_VALUES = metric_values.KERNELS
+_POWER = RealParam("power", 0, (None, 0, "right"), (1, None, "left"))
+
+MEAN_SQUARED_LOG_ERROR = register_metric(
+    RegressionMetric(
+        "mean_squared_log_error", sums_of(_VALUES, _metric_values(metric_values.SQUARED_LOG)),
+        mean_of_sums(), domain="positive",
+        check_values=_check_log_domain("Mean Squared Logarithmic Error"),
+    )  # fmt: skip
+)
+ROOT_MEAN_SQUARED_LOG_ERROR = register_metric(
+    RegressionMetric(
+        "root_mean_squared_log_error", MEAN_SQUARED_LOG_ERROR.state, mean_of_sums(np.sqrt),
+        domain="positive", check_values=_check_log_domain("Root Mean Squared Logarithmic Error"),
+    )  # fmt: skip
+)
+MEAN_ABSOLUTE_PERCENTAGE_ERROR = register_metric(
+    RegressionMetric(
+        "mean_absolute_percentage_error",
+        sums_of(_VALUES, _metric_values(metric_values.ABSOLUTE_PERCENTAGE)), mean_of_sums(),
+    )  # fmt: skip
+)
+MEAN_PINBALL_LOSS = register_metric(
+    RegressionMetric(
+        "mean_pinball_loss", sums_of(_VALUES, _metric_values(metric_values.PINBALL, "alpha")),
+        mean_of_sums(), params=(RealParam("alpha", 0.5, (0, 1, "both")),),
+    )  # fmt: skip
+)
+MEAN_TWEEDIE_DEVIANCE = register_metric(
+    RegressionMetric(
+        "mean_tweedie_deviance",
+        sums_of(_VALUES, lambda params: metric_values.tweedie_theta(params["power"])),
+        mean_of_sums(), params=(_POWER,), single_output=True, domain="positive",
+        check_values=_check_tweedie_domain,
+    )  # fmt: skip
+)
+_poisson_theta, _poisson_check = _fixed_power(1)
+MEAN_POISSON_DEVIANCE = register_metric(
+    RegressionMetric(
+        "mean_poisson_deviance", sums_of(_VALUES, _poisson_theta), mean_of_sums(),
+        single_output=True, domain="positive", check_values=_poisson_check,
+        error_name="mean_tweedie_deviance",
+    )  # fmt: skip
+)
+_gamma_theta, _gamma_check = _fixed_power(2)
+MEAN_GAMMA_DEVIANCE = register_metric(
+    RegressionMetric(
+        "mean_gamma_deviance", sums_of(_VALUES, _gamma_theta), mean_of_sums(),
+        single_output=True, domain="positive", check_values=_gamma_check,
+        error_name="mean_tweedie_deviance",
+    )  # fmt: skip
+)
+MAX_ERROR = register_metric(
+    RegressionMetric("max_error", max_state, _max_finish, single_output=True, weighted=False,
+                     float_inputs=False)  # fmt: skip
+)
+
+
+def example_values(metric, rng, shape, dtype=np.float64):
+    """``(y_true, y_pred)`` of ``shape`` valid for ``metric`` at its defaults
+    (its declared ``domain``), predictions close to the targets."""
+    if metric.domain == "positive":
+        y = np.exp(rng.normal(size=shape) * 0.5)
+        p = y * np.exp(rng.normal(size=shape) * 0.3)
+    else:
+        y = rng.normal(size=shape)
+        p = y + rng.normal(size=shape)
+    return y.astype(dtype), p.astype(dtype)

@@ -163,19 +163,24 @@ def _units(dtype, group):
     n = 16
     rng = np.random.default_rng(0)
     weights = rng.uniform(0.5, 1.5, size=n)
-    y = rng.normal(size=n).astype(dtype)
-    p = rng.normal(size=n).astype(dtype)
     labels = (np.arange(n) % 2).astype(np.int64)
     proba = rng.uniform(0.1, 0.9, size=n).astype(dtype)
     labels3 = (np.arange(n) % 3).astype(np.int64)
     proba3 = rng.dirichlet(np.ones(3), size=n).astype(dtype)
 
-    def regression_metrics(funcs):
+    def regression_metrics(declared):
         def run():
-            for func in funcs:
-                for w in (None, weights):
-                    func(y, p, sample_weight=w)
-                    func(np.c_[y, p], np.c_[p, y], sample_weight=w)
+            from ._metric_core import example_values
+
+            for metric in declared:
+                func = getattr(metrics, metric.name)
+                y1, p1 = example_values(metric, rng, n, dtype)
+                y2, p2 = example_values(metric, rng, (n, 2), dtype)
+                for w in (None, weights) if metric.weighted else (None,):
+                    kwargs = {} if w is None else {"sample_weight": w}
+                    func(y1, p1, **kwargs)
+                    if not metric.single_output:
+                        func(y2, p2, **kwargs)
 
         return run
 
@@ -206,17 +211,18 @@ def _units(dtype, group):
     loss_units = [(f"loss-{name}", loss_methods(cls)) for name, cls in by_cost]
     # One unit per state kernel: metrics sharing one (mean_squared_error and
     # its root) in one unit, or the two processes would compile it twice.
-    by_state: dict = {}
-    for name, metric in METRICS.items():
-        by_state.setdefault(metric.state, []).append(name)
+    by_kernels: dict = {}  # id of the state's kernels (or state maker) -> its metrics
+    for metric in METRICS.values():
+        shared = getattr(metric.state, "kernels", metric.state)
+        by_kernels.setdefault(id(shared), []).append(metric)
     metric_units = [("metric-log_loss", log_loss)] + [
-        ("metric-" + "+".join(names), regression_metrics([getattr(metrics, n) for n in names]))
-        for names in by_state.values()
+        ("metric-" + "+".join(m.name for m in declared), regression_metrics(declared))
+        for declared in by_kernels.values()
     ]
-    # Sums of a pointwise loss are one plain loop, the cheapest units of all:
-    # last, so that the two processes finish close together.
-    cheap = {f"metric-{'+'.join(names)}" for state, names in by_state.items()
-             if getattr(state, "kind", None) == "sums"}  # fmt: skip
+    # Sums of a pointwise function are one plain loop, the cheapest units of
+    # all: last, so that the two processes finish close together.
+    cheap = {"metric-" + "+".join(m.name for m in declared) for declared in by_kernels.values()
+             if declared[0].state.kind != "moments"}  # fmt: skip
     if group == "losses":
         return loss_units
     if group == "metrics":

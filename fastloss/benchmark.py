@@ -60,11 +60,6 @@ class Workload:
 # -- data -----------------------------------------------------------------------
 
 
-def _regression_data(n, k, dtype, rng):
-    y = rng.normal(size=n).astype(dtype)
-    return {"y": y, "p": (y + rng.normal(size=n)).astype(dtype)}
-
-
 def _binary_proba_data(n, k, dtype, rng):
     # Labels in the benchmark dtype (0.0/1.0), so float32 halves every byte.
     return {
@@ -246,7 +241,32 @@ _METRIC_PEERS = {
     ),
     "r2_score": (_r2_numpy, None),
     "explained_variance_score": (_explained_variance_numpy, None),
+    "mean_squared_log_error": (lambda y, p: np.mean((np.log1p(y) - np.log1p(p)) ** 2), None),
+    "root_mean_squared_log_error": (
+        lambda y, p: np.sqrt(np.mean((np.log1p(y) - np.log1p(p)) ** 2)), None,
+    ),
+    "mean_absolute_percentage_error": (
+        lambda y, p: np.mean(np.abs(p - y) / np.maximum(np.abs(y), np.finfo(np.float64).eps)),
+        None,
+    ),
+    "mean_pinball_loss": (lambda y, p: np.mean(np.maximum(0.5 * (y - p), -0.5 * (y - p))), None),
+    "mean_tweedie_deviance": (lambda y, p: np.mean((y - p) ** 2), None),  # power=0
+    "mean_poisson_deviance": (lambda y, p: 2 * np.mean(y * np.log(y / p) - y + p), None),
+    "mean_gamma_deviance": (lambda y, p: 2 * np.mean(np.log(p / y) + y / p - 1), None),
+    "max_error": (lambda y, p: np.max(np.abs(y - p)), None),
 }
+
+
+def _metric_data(metric):
+    """Workload data of a declared metric: values of its declared domain."""
+
+    def data(n, k, dtype, rng):
+        from ._metric_core import example_values
+
+        y, p = example_values(metric, rng, n, dtype)
+        return {"y": y, "p": p}
+
+    return data
 
 
 def _metric_workloads():
@@ -254,9 +274,9 @@ def _metric_workloads():
     from ._registry import METRICS
 
     workloads = [
-        Workload(name, "metric", _regression_data,
+        Workload(name, "metric", _metric_data(metric),
                  _metric_callables(name, *_METRIC_PEERS[name]))
-        for name in METRICS
+        for name, metric in METRICS.items()
     ]  # fmt: skip
     workloads.append(Workload(
         "log_loss",

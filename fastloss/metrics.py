@@ -27,11 +27,19 @@ __all__ = [
     "mean_absolute_error",
     "r2_score",
     "explained_variance_score",
+    "mean_squared_log_error",
+    "root_mean_squared_log_error",
+    "mean_absolute_percentage_error",
+    "mean_pinball_loss",
+    "mean_tweedie_deviance",
+    "mean_poisson_deviance",
+    "mean_gamma_deviance",
+    "max_error",
     "log_loss",
 ]
 
 
-def _regression(metric, y_true, y_pred, sample_weight, multioutput, **params):
+def _regression(metric, y_true, y_pred, sample_weight=None, multioutput=None, **params):
     """Run the declaration ``metric`` (checks, state, finish) on the arguments."""
     _core.check_params(metric, y_true, y_pred, sample_weight, multioutput, params)
     if _dask.is_dask(y_true, y_pred, sample_weight):
@@ -181,6 +189,193 @@ array-like of shape (n_outputs,), default='uniform_average'
         _core.EXPLAINED_VARIANCE_SCORE, y_true, y_pred, sample_weight, multioutput,
         force_finite=force_finite,
     )  # fmt: skip
+
+
+def mean_squared_log_error(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Mean squared logarithmic error regression loss (drop-in for scikit-learn's).
+
+    ``sum(w * (log1p(y) - log1p(p))**2) / sum(w)`` per output, in one pass
+    (no log arrays are made).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (correct) target values, all greater than -1.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values, all greater than -1.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+default='uniform_average'
+        How to aggregate the errors of several outputs.
+
+    Returns
+    -------
+    float or ndarray of floats
+
+    Examples
+    --------
+    >>> from fastloss import mean_squared_log_error
+    >>> round(mean_squared_log_error([3, 5, 2.5, 7], [2.5, 5, 4, 8]), 6)
+    0.03973
+    """
+    return _regression(_core.MEAN_SQUARED_LOG_ERROR, y_true, y_pred, sample_weight, multioutput)
+
+
+def root_mean_squared_log_error(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Root mean squared logarithmic error regression loss (drop-in for scikit-learn's).
+
+    Parameters are those of :func:`mean_squared_log_error`; with several
+    outputs the square root is taken per output before averaging.
+
+    Examples
+    --------
+    >>> from fastloss import root_mean_squared_log_error
+    >>> round(root_mean_squared_log_error([3, 5, 2.5, 7], [2.5, 5, 4, 8]), 6)
+    0.199324
+    """
+    return _regression(
+        _core.ROOT_MEAN_SQUARED_LOG_ERROR, y_true, y_pred, sample_weight, multioutput
+    )
+
+
+def mean_absolute_percentage_error(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Mean absolute percentage error regression loss (drop-in for scikit-learn's).
+
+    ``sum(w * |p - y| / max(|y|, eps)) / sum(w)`` per output, ``eps`` the
+    float64 machine epsilon (a relative error, not multiplied by 100).
+
+    Parameters are those of :func:`mean_squared_error`.
+
+    Examples
+    --------
+    >>> from fastloss import mean_absolute_percentage_error
+    >>> round(mean_absolute_percentage_error([3, -0.5, 2, 7], [2.5, 0.0, 2, 8]), 6)
+    0.327381
+    """
+    return _regression(
+        _core.MEAN_ABSOLUTE_PERCENTAGE_ERROR, y_true, y_pred, sample_weight, multioutput
+    )
+
+
+def mean_pinball_loss(
+    y_true, y_pred, *, sample_weight=None, alpha=0.5, multioutput="uniform_average"
+):
+    """Pinball loss for quantile regression (drop-in for scikit-learn's).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    alpha : float in [0, 1], default=0.5
+        The quantile: residuals ``y - p >= 0`` weigh ``alpha``, the others
+        ``1 - alpha`` (half the absolute error at 0.5).
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+default='uniform_average'
+        How to aggregate the errors of several outputs.
+
+    Returns
+    -------
+    float or ndarray of floats
+
+    Examples
+    --------
+    >>> from fastloss import mean_pinball_loss
+    >>> mean_pinball_loss([1, 2, 3], [0, 2, 3], alpha=0.1)
+    0.03333333333333333
+    """
+    return _regression(
+        _core.MEAN_PINBALL_LOSS, y_true, y_pred, sample_weight, multioutput, alpha=alpha
+    )
+
+
+def mean_tweedie_deviance(y_true, y_pred, *, sample_weight=None, power=0):
+    """Mean Tweedie deviance regression loss (drop-in for scikit-learn's).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    power : float, default=0
+        Tweedie power, ``power <= 0`` or ``power >= 1``: 0 the squared
+        error (any values), 1 Poisson (``y >= 0``, ``y_pred > 0``), in (1, 2)
+        compound Poisson (the same), 2 gamma and above (``y > 0``,
+        ``y_pred > 0``), below 0 ``y_pred > 0``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastloss import mean_tweedie_deviance
+    >>> mean_tweedie_deviance([2, 0, 1, 4], [0.5, 0.5, 2., 2.], power=1)
+    1.4260...
+    """
+    return _regression(_core.MEAN_TWEEDIE_DEVIANCE, y_true, y_pred, sample_weight, power=power)
+
+
+def mean_poisson_deviance(y_true, y_pred, *, sample_weight=None):
+    """Mean Poisson deviance regression loss (drop-in for scikit-learn's):
+    :func:`mean_tweedie_deviance` with ``power=1``.
+
+    Examples
+    --------
+    >>> from fastloss import mean_poisson_deviance
+    >>> mean_poisson_deviance([2, 0, 1, 4], [0.5, 0.5, 2., 2.])
+    1.4260...
+    """
+    return _regression(_core.MEAN_POISSON_DEVIANCE, y_true, y_pred, sample_weight)
+
+
+def mean_gamma_deviance(y_true, y_pred, *, sample_weight=None):
+    """Mean gamma deviance regression loss (drop-in for scikit-learn's):
+    :func:`mean_tweedie_deviance` with ``power=2``.
+
+    Examples
+    --------
+    >>> from fastloss import mean_gamma_deviance
+    >>> mean_gamma_deviance([2, 0.5, 1, 4], [0.5, 0.5, 2., 2.])
+    1.0568...
+    """
+    return _regression(_core.MEAN_GAMMA_DEVIANCE, y_true, y_pred, sample_weight)
+
+
+def max_error(y_true, y_pred):
+    """The largest absolute residual ``max |y - p|`` (drop-in for scikit-learn's).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,)
+        Estimated target values.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastloss import max_error
+    >>> max_error([3, 2, 7, 1], [4, 2, 7, 1])
+    1.0
+    """
+    return _regression(_core.MAX_ERROR, y_true, y_pred)
 
 
 # -- log loss -------------------------------------------------------------------

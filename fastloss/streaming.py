@@ -135,11 +135,14 @@ class MetricAccumulator:
     #: The metric's declaration (``fastloss._metric_core.RegressionMetric``).
     metric = None
 
-    def __init__(self, *, multioutput="uniform_average", **params):
+    def __init__(self, **params):
         if self.metric is None:
             raise TypeError(
                 "MetricAccumulator is the base of streaming.<MetricName>; use one of those."
             )
+        multioutput = None
+        if not self.metric.single_output:
+            multioutput = params.pop("multioutput", "uniform_average")
         unknown = set(params) - {p.name for p in self.metric.params}
         if unknown:
             raise TypeError(
@@ -179,6 +182,8 @@ class MetricAccumulator:
 
     def update(self, y_true, y_pred, sample_weight=None):
         """Add a chunk of samples (arguments as in the one-shot metric); returns self."""
+        if sample_weight is not None and not self.metric.weighted:
+            raise TypeError(f"{type(self).__name__}.update takes no sample_weight.")
         _core.check_arrays(self.metric, y_true, y_pred, sample_weight)
         inputs = _core.regression_inputs(self.metric, y_true, y_pred, sample_weight, self.multioutput)
         self._absorb(self.metric.compute(inputs, self.params))
@@ -369,7 +374,7 @@ def accumulator_of_metric(metric):
     made = _MADE.get(metric)
     if made is None:
         name = metric.accumulator_name
-        params = [("multioutput", "uniform_average")] + list(metric.defaults().items())
+        params = list(metric.keywords("uniform_average", metric.defaults()).items())
         made = type(name, (MetricAccumulator,), {
             "__module__": __name__,
             "__qualname__": name,

@@ -13,6 +13,7 @@ distributed = pytest.importorskip("distributed")
 import fastloss  # noqa: E402
 from fastloss._registry import METRICS  # noqa: E402
 from fastloss.linear_model import SGDClassifier, SGDRegressor  # noqa: E402
+from metric_cases import kwargs_for, n_outputs_for, settings, values_for  # noqa: E402
 
 
 def _chunked(a, rng, axis0_only=True):
@@ -26,20 +27,24 @@ def _chunked(a, rng, axis0_only=True):
 @pytest.mark.parametrize("seed", range(4))
 def test_regression_metrics_equal_numpy(backend, seed):
     rng = np.random.default_rng(seed)
-    n, k = 500, 1 + seed % 3
-    y = rng.normal(size=(n, k)).squeeze()
-    p = y + rng.normal(size=y.shape)
+    n = 500
     w = rng.uniform(0, 2, size=n)
     for name, metric in METRICS.items():  # every declared regression metric
         func = getattr(fastloss, name)
+        y, p = values_for(metric, rng, (n, n_outputs_for(metric, 1 + seed % 3)))
+        y, p = y.squeeze(), p.squeeze()
         # Scores (at most 1) near 0 are compared absolutely: they are differences.
         tol = {"rtol": 1e-12, "atol": 1e-13 if metric.greater_is_better else 0.0}
-        for mo in ("raw_values", "uniform_average"):
-            expected = func(y, p, sample_weight=w, multioutput=mo)
-            got = func(_chunked(y, rng), _chunked(p, rng), sample_weight=_chunked(w, rng), multioutput=mo)
+        for mo, params in settings(metric, 1 if y.ndim == 1 else y.shape[1]):
+            kwargs = kwargs_for(metric, w if metric.weighted else None, mo, **params)
+            expected = func(y, p, **kwargs)
+            if metric.weighted:
+                kwargs["sample_weight"] = _chunked(w, rng)
+            got = func(_chunked(y, rng), _chunked(p, rng), **kwargs)
             np.testing.assert_allclose(got, expected, **tol)
             # Mixed: one Dask input is enough.
-            np.testing.assert_allclose(func(y, _chunked(p, rng), multioutput=mo), func(y, p, multioutput=mo), **tol)
+            kwargs = kwargs_for(metric, None, mo, **params)
+            np.testing.assert_allclose(func(y, _chunked(p, rng), **kwargs), func(y, p, **kwargs), **tol)
 
 
 @pytest.mark.parametrize("k", [2, 3])

@@ -51,6 +51,23 @@ REGRESSION_CASES = {
     "multioutput_bad_string": (([1.0, 2.0], [1.0, 2.0]), {"multioutput": "mean"}),
     "force_finite_int": (([1.0, 2.0], [1.0, 3.0]), {"force_finite": 1}),
     "force_finite_none": (([1.0, 2.0], [1.0, 3.0]), {"force_finite": None}),
+    # Values outside a metric's domain (the others compute these).
+    "true_minus_one": (([-1.0, 2.0], [1.0, 3.0]), {}),
+    "pred_below_minus_one": (([1.0, 2.0], [1.0, -3.0]), {}),
+    "true_zero": (([0.0, 2.0], [1.0, 3.0]), {}),
+    "true_negative": (([-0.5, 2.0], [1.0, 3.0]), {}),
+    "pred_zero": (([1.0, 2.0], [0.0, 3.0]), {}),
+    "true_minus_one_2d": (([[-1.0, 2.0], [1.0, 2.0]], [[1.0, 3.0], [1.0, 2.0]]), {}),
+    "domain_large": ((np.r_[np.ones(5000), -0.5], np.ones(5001)), {}),  # past a kernel block
+    "alpha_above_one": (([1.0, 2.0], [1.0, 3.0]), {"alpha": 1.5}),
+    "alpha_nan": (([1.0, 2.0], [1.0, 3.0]), {"alpha": np.nan}),
+    "alpha_string": (([1.0, 2.0], [1.0, 3.0]), {"alpha": "0.5"}),
+    "power_between_zero_and_one": (([1.0, 2.0], [1.0, 3.0]), {"power": 0.5}),
+    "power_none": (([1.0, 2.0], [1.0, 3.0]), {"power": None}),
+    "power_negative_pred_zero": (([1.0, 2.0], [0.0, 3.0]), {"power": -1.0}),
+    "power_1_5_true_negative": (([-1.0, 2.0], [1.0, 3.0]), {"power": 1.5}),
+    "power_3_true_zero": (([0.0, 2.0], [1.0, 3.0]), {"power": 3}),
+    "power_nan_weights": (([1.0, 2.0], [1.0, 3.0]), {"power": 1, "sample_weight": [np.nan, 1]}),
 }
 
 LOG_LOSS_CASES = {
@@ -119,7 +136,10 @@ SKLEARN_RMSE_BUG = {"multioutput_weights_length", "multioutput_weights_one_outpu
 def _regression_cases():
     """(metric, case) pairs: each case with the metrics that take its keywords."""
     for name in REGRESSION:
-        keywords = {"sample_weight", "multioutput"} | {p.name for p in METRICS[name].params}
+        metric = METRICS[name]
+        keywords = {p.name for p in metric.params}
+        keywords |= {"sample_weight"} if metric.weighted else set()
+        keywords |= set() if metric.single_output else {"multioutput"}
         for case in sorted(REGRESSION_CASES):
             if set(REGRESSION_CASES[case][1]) <= keywords:
                 yield name, case
@@ -135,6 +155,8 @@ def test_regression_errors_match_sklearn(backend, name, case):
     result, ours = _outcome(getattr(fastloss, name), args, kwargs)
     if theirs is None:  # a case only some metrics refuse (r2_score takes multioutput=None)
         assert ours is None, ours
+        if METRICS[name].greater_is_better:  # 1 - a ratio: compared as the ratio
+            result, expected = 1 - result, 1 - expected
         assert_close(result, expected)
         return
     _assert_same_error(ours, theirs)
@@ -168,10 +190,12 @@ def test_log_loss_bad_value_in_large_input(backend, bad, where, dtype):
     _assert_same_error(ours, theirs)
 
 
-@pytest.mark.parametrize("name", REGRESSION + ["log_loss"])
+@pytest.mark.parametrize("name", [n for n in REGRESSION if METRICS[n].weighted] + ["log_loss"])
 def test_negative_sample_weight_rejected(backend, name):
     """The one deliberate difference from scikit-learn: negative weights are an error."""
     y, p = ([0, 1, 1], [0.2, 0.7, 0.9])
+    if name != "log_loss" and METRICS[name].domain == "positive":
+        y = [0.5, 1, 1]
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
         getattr(fastloss, name)(y, p, sample_weight=[1.0, -0.5, 1.0])
 

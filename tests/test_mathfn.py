@@ -37,6 +37,18 @@ def _map_exp32(x, out):
         out[i] = _mathfn.exp_nonpos32(x[i])
 
 
+@jit()
+def _map_log_nonneg(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.log_nonneg(x[i])
+
+
+@jit()
+def _map_log1p_real(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.log1p_real(x[i])
+
+
 def _ulps(got, exact):
     """Error in units of the last place of the correctly rounded result."""
     rounded = exact.astype(np.float64)
@@ -75,6 +87,38 @@ def test_log_pos_within_1_5_ulp(rng):
     exact = np.log(x.astype(np.longdouble))
     assert _ulps(out, exact).max() < 1.5
     assert out[x == 1.0].tolist() == [0.0]
+
+
+def test_log_nonneg_within_1_5_ulp_and_special_values():
+    rng = np.random.default_rng(1)  # not the module's stream: the later tests' inputs stay put
+    x = np.concatenate([_log_inputs(rng), 10.0 ** rng.uniform(-323.5, -307.7, 50_000)])  # subnormals
+    out = np.empty_like(x)
+    _map_log_nonneg(0, x, out)
+    assert _ulps(out, np.log(x.astype(np.longdouble))).max() < 1.5
+    special = np.array([0.0, -0.0, np.inf, np.nan, -1.0, -np.inf, 5e-324])
+    out = np.empty_like(special)
+    _map_log_nonneg(0, special, out)
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(out, np.log(special))
+
+
+def test_log1p_real_within_3_ulp_and_special_values():
+    rng = np.random.default_rng(2)
+    t = np.concatenate([
+        rng.uniform(-1.0, 1.0, 200_000),
+        -1.0 + 10.0 ** rng.uniform(-16, 0, 200_000),  # 1 + t exact there
+        10.0 ** rng.uniform(-300, 300, 200_000),
+        -(10.0 ** rng.uniform(-300, -0.31, 200_000)),
+    ])
+    out = np.empty_like(t)
+    _map_log1p_real(0, t, out)
+    exact = np.log1p(t.astype(np.longdouble))
+    assert _ulps(out, exact).max() < 3
+    special = np.array([0.0, -0.0, np.inf, np.nan, 5e-324, -5e-324])
+    out = np.empty_like(special)
+    _map_log1p_real(0, special, out)
+    np.testing.assert_array_equal(out, np.log1p(special))
+    assert np.signbit(out[1])
 
 
 def test_exp_nonpos_within_1_ulp(rng):

@@ -12,36 +12,43 @@ from hypothesis import strategies as st
 import fastloss
 from fastloss._registry import METRICS
 from conftest import assert_close
+from metric_cases import PARAM_VALUES, kwargs_for, n_outputs_for, outcome, values_for
 
 #: Every declared regression metric (the metric registry).
 REGRESSION = sorted(METRICS)
 
 
 @st.composite
-def regression_case(draw):
+def regression_case(draw, metric):
+    """Inputs of ``metric`` as users pass them, mostly in its domain; for a
+    metric of positive values, now and then a zero or negative value (then
+    both libraries must raise the same error)."""
     n = draw(st.integers(1, 300))
     k = draw(st.sampled_from([None, 1, 2, 5]))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
     shape = (n,) if k is None else (n, k)
     scale = draw(st.sampled_from([1e-3, 1.0, 1e3]))
-    y = rng.normal(size=shape) * scale
-    p = y + rng.normal(size=shape) * scale
+    y, p = values_for(metric, rng, shape)
+    y, p = y * scale, p * scale
     if draw(st.booleans()):
-        y = np.round(y)  # integral targets, converted from ints below
+        y = np.round(y)  # integral targets, converted from ints below (zeros too)
+    if metric.domain == "positive" and draw(st.integers(0, 9)) == 0:
+        p.flat[rng.integers(p.size)] = draw(st.sampled_from([0.0, -0.5, -1.0, -2.0]))
     weights = draw(st.sampled_from([None, "uniform", "ints", "zeros_some"]))
-    if weights == "uniform":
+    if not metric.weighted or weights is None:
+        w = None
+    elif weights == "uniform":
         w = rng.uniform(0, 3, size=n)
     elif weights == "ints":
         w = rng.integers(1, 4, size=n)
-    elif weights == "zeros_some":
+    else:
         w = rng.uniform(0, 1, size=n) * (rng.uniform(size=n) > 0.3)
         w[0] = 1.0
-    else:
-        w = None
     multioutput = draw(st.sampled_from(["uniform_average", "raw_values", "weights"]))
     if multioutput == "weights":
         multioutput = rng.uniform(0.1, 2, size=k) if k and k > 1 else "uniform_average"
+    params = {p.name: draw(st.sampled_from(PARAM_VALUES[p.name])) for p in metric.params}
     kind = draw(st.sampled_from(["float64", "int", "list", "pandas"]))
     if kind == "int":
         y = y.astype(np.int64)
@@ -50,19 +57,24 @@ def regression_case(draw):
     elif kind == "pandas":
         y = pd.Series(y) if y.ndim == 1 else pd.DataFrame(y)
         p = pd.Series(p) if p.ndim == 1 else pd.DataFrame(p)
-    return y, p, w, multioutput
+    return y, p, kwargs_for(metric, w, multioutput, **params)
 
 
 @pytest.mark.parametrize("name", REGRESSION)
-@given(case=regression_case())
-def test_regression_matches_sklearn(backend, name, case):
-    y, p, w, multioutput = case
-    ours = getattr(fastloss, name)(y, p, sample_weight=w, multioutput=multioutput)
-    theirs = getattr(skm, name)(y, p, sample_weight=w, multioutput=multioutput)
-    assert type(ours) is type(theirs)
+@given(data=st.data())
+def test_regression_matches_sklearn(backend, name, data):
+    metric = METRICS[name]
+    y, p, kwargs = data.draw(regression_case(metric))
+    ours, our_warnings = outcome(getattr(fastloss, name), y, p, **kwargs)
+    theirs, their_warnings = outcome(getattr(skm, name), y, p, **kwargs)
+    assert our_warnings == their_warnings
+    if isinstance(theirs, Exception):
+        assert type(ours) is type(theirs) and str(ours) == str(theirs)
+        return
+    assert type(ours) is type(theirs), ours
     if isinstance(theirs, np.ndarray):
         assert ours.dtype == theirs.dtype and ours.shape == theirs.shape
-    if METRICS[name].greater_is_better:
+    if metric.greater_is_better:
         # Scores are 1 - (a ratio of sums): both libraries agree on the ratio to
         # 1e-12, and the subtraction amplifies that near a score of 0.
         ours, theirs = 1 - np.asarray(ours), 1 - np.asarray(theirs)
@@ -71,16 +83,18 @@ def test_regression_matches_sklearn(backend, name, case):
 
 @pytest.mark.parametrize("name", REGRESSION)
 def test_regression_float32_against_float64_reference(backend, name, rng):
+    metric = METRICS[name]
     n = 200_000  # large enough for the parallel kernels
-    y = rng.normal(size=(n, 3)).astype(np.float32)
-    p = (y + rng.normal(size=(n, 3))).astype(np.float32)
-    w = rng.uniform(0, 2, size=n).astype(np.float32)
-    ours = getattr(fastloss, name)(y, p, sample_weight=w, multioutput="raw_values")
+    y, p = values_for(metric, rng, (n, n_outputs_for(metric, 3)))
+    y, p = y.astype(np.float32), p.astype(np.float32)
+    w = rng.uniform(0, 2, size=n).astype(np.float32) if metric.weighted else None
+    ours = getattr(fastloss, name)(y, p, **kwargs_for(metric, w, "raw_values"))
     reference = getattr(skm, name)(
-        y.astype(np.float64), p.astype(np.float64), sample_weight=w.astype(np.float64),
-        multioutput="raw_values",
-    )
-    assert ours.dtype == np.float32  # scikit-learn's output dtype for float32 input
+        y.astype(np.float64), p.astype(np.float64),
+        **kwargs_for(metric, None if w is None else w.astype(np.float64), "raw_values"),
+    )  # fmt: skip
+    if not metric.single_output:
+        assert ours.dtype == np.float32  # scikit-learn's output dtype for float32 input
     assert_close(ours, reference, rtol=1e-6)
 
 
@@ -88,13 +102,16 @@ def test_regression_float32_against_float64_reference(backend, name, rng):
 @pytest.mark.parametrize("n", [1, 7, 4096, 4097, 100_003])
 def test_regression_sizes_and_layouts(backend, name, n, rng):
     """Block edges, serial and parallel sizes, and non-contiguous inputs."""
-    y = rng.normal(size=(n, 2))
-    p = rng.normal(size=(n, 2))
-    w = rng.uniform(size=n)
+    metric = METRICS[name]
+    y, p = values_for(metric, rng, (n, 2))
+    w = rng.uniform(size=n) if metric.weighted else None
     f, g = getattr(fastloss, name), getattr(skm, name)
-    assert_close(f(y, p, sample_weight=w), g(y, p, sample_weight=w))
-    assert_close(f(y[:, 1], p[:, 0]), g(y[:, 1], p[:, 0]))
-    assert_close(f(np.asfortranarray(y), p), g(y, p))
+    tol = {"atol": 1e-13} if metric.greater_is_better else {}
+    if not metric.single_output:
+        assert_close(f(y, p, sample_weight=w), g(y, p, sample_weight=w), **tol)
+        assert_close(f(np.asfortranarray(y), p), g(y, p), **tol)
+    assert_close(f(y[:, 1], p[:, 0], **kwargs_for(metric, w)),
+                 g(y[:, 1], p[:, 0], **kwargs_for(metric, w)), **tol)  # fmt: skip
 
 
 @st.composite
@@ -296,8 +313,7 @@ def test_metrics_do_not_modify_inputs(backend, rng):
     p = rng.normal(size=(1000, 2))
     w = rng.uniform(size=1000)
     copies = [a.copy() for a in (y, p, w)]
-    for name in REGRESSION:
-        getattr(fastloss, name)(y, p, sample_weight=w)
+    # (The regression metrics: test_metric_family.py, read-only inputs too.)
     yb = rng.integers(0, 2, size=1000)
     pb = rng.uniform(size=1000)
     yb0, pb0 = yb.copy(), pb.copy()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import fastloss
 from fastloss import streaming
 from fastloss._registry import METRICS
+from metric_cases import kwargs_for, n_outputs_for, values_for
 from fastloss.losses import LOSSES
 from registry_cases import default_cases, floor, make_case, param_cases, reference, valid_values
 
@@ -52,9 +53,7 @@ SPLITS = dict(
 @given(k=st.integers(1, 3), multioutput=st.sampled_from(["raw_values", "uniform_average", "weights"]), **SPLITS)
 def test_regression_metrics_any_split(backend, cuts, order, tree, seed, n, weighted, k, multioutput):
     rng = np.random.default_rng(seed)
-    y = rng.normal(size=(n, k)) * 10 ** rng.uniform(-3, 3)
-    p = y + rng.normal(size=(n, k))
-    w = rng.uniform(0.1, 2, size=n) if weighted else None
+    scale = 10 ** rng.uniform(-3, 3)
     mo = rng.uniform(0.5, 1, size=k) if multioutput == "weights" and k > 1 else "raw_values"
     mo = mo if multioutput == "weights" else multioutput
     for name, metric in METRICS.items():
@@ -63,9 +62,15 @@ def test_regression_metrics_any_split(backend, cuts, order, tree, seed, n, weigh
             # scikit-learn's rounding and streaming the exact moments (see
             # test_metric_family.py).
             continue
-        one_shot = getattr(fastloss, name)(y, p, sample_weight=w, multioutput=mo)
+        k_metric = n_outputs_for(metric, k)
+        y, p = values_for(metric, rng, (n, k_metric))
+        y, p = y * scale, p * scale
+        w = rng.uniform(0.1, 2, size=n) if weighted and metric.weighted else None
+        kwargs = kwargs_for(metric, w, mo if k_metric == k else "raw_values")
+        one_shot = getattr(fastloss, name)(y, p, **kwargs)
+        settings = {key: v for key, v in kwargs.items() if key != "sample_weight"}
         cls = getattr(streaming, metric.accumulator_name)
-        acc = _split_and_merge(lambda: cls(multioutput=mo), (y, p, w), cuts, order, tree)
+        acc = _split_and_merge(lambda: cls(**settings), (y, p, w), cuts, order, tree)
         # Scores (at most 1) near 0 are compared absolutely: they are differences.
         atol = 1e-13 if metric.greater_is_better else 0.0
         np.testing.assert_allclose(acc.result(), one_shot, rtol=1e-12, atol=atol)
