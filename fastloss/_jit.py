@@ -276,10 +276,14 @@ class Absent:
         self.outputs = tuple(outputs)
         self.per_sample = tuple(per_sample)
         self.like = like
+        self._positions = self.weights + self.outputs + self.per_sample
 
     def fill(self, args):
         """``args`` with each absent argument replaced by its empty array."""
-        if not any(args[i] is None for i in self.weights + self.outputs + self.per_sample):
+        for i in self._positions:
+            if args[i] is None:
+                break
+        else:
             return args
         args = list(args)
         like = args[self.like]

@@ -15,6 +15,8 @@ Layering: kernels (``fastloss._losses``) <- this module <- streaming <- Dask
 
 from __future__ import annotations
 
+import math
+import numbers
 import warnings
 
 import numpy as np
@@ -145,6 +147,40 @@ class RegressionInputs:
         return y, p, w
 
 
+def plain_inputs(metric, y_true, y_pred, sample_weight, multioutput):
+    """:class:`RegressionInputs` of the common case, checked in a few steps,
+    or None (then :func:`regression_inputs` checks everything).
+
+    The common case: y_true and y_pred NumPy arrays of one native float32 or
+    float64 dtype and one shape, C-contiguous, with samples (and outputs),
+    weights absent or float64 of the samples' length, ``multioutput`` a
+    string or None.  Every check of :func:`regression_inputs` then passes
+    (its value checks are the kernels'), and its conversions are no-ops.
+    At small sizes the full checks cost more than the metric.
+    """
+    if type(y_true) is not np.ndarray or type(y_pred) is not np.ndarray:
+        return None
+    dtype = y_true.dtype
+    shape = y_true.shape
+    if (dtype != y_pred.dtype or dtype.char not in "fd" or not dtype.isnative
+            or shape != y_pred.shape or not 0 < len(shape) <= 2 or 0 in shape
+            or not (y_true.flags.c_contiguous and y_pred.flags.c_contiguous)
+            or not (multioutput is None or isinstance(multioutput, str))):  # fmt: skip
+        return None
+    if sample_weight is not None and (
+        type(sample_weight) is not np.ndarray or sample_weight.dtype != np.float64
+        or sample_weight.shape != shape[:1] or not sample_weight.flags.c_contiguous
+    ):  # fmt: skip
+        return None
+    k = shape[1] if len(shape) == 2 else 1
+    if metric.single_output and k > 1:
+        return None
+    n = shape[0]
+    return RegressionInputs(
+        y_true.reshape(n, k), y_pred.reshape(n, k), sample_weight, multioutput, dtype
+    )
+
+
 def regression_inputs(metric, y_true, y_pred, sample_weight, multioutput) -> RegressionInputs:
     """scikit-learn's checks of a regression metric's inputs, in its order,
     after :func:`check_arrays`."""
@@ -217,7 +253,7 @@ class SumsState:
 
     def __init__(self, sums, wsum, wmin, n):
         self.sums = np.array(sums, dtype=np.float64).reshape(-1)
-        self.comp = np.zeros_like(self.sums)
+        self.comp = np.zeros(self.sums.shape[0])
         self.wsum = np.array([wsum], dtype=np.float64)
         self.wcomp = np.zeros(1)
         self.wmin = float(wmin)
@@ -235,7 +271,9 @@ class SumsState:
             setattr(self, name, value)
 
     def finite(self):
-        return bool(np.isfinite(self.sums).all() and np.isfinite(self.wsum[0]))
+        # One sum tells: NaN or inf anywhere makes it so (and a sum that
+        # overflows only sends the caller to its checks, which then pass).
+        return math.isfinite(float(self.sums.sum()) + float(self.wsum[0]))
 
     def merge(self, other):
         _neumaier_add(self.sums, self.comp, other.sums)
@@ -307,7 +345,7 @@ class MomentsState:
     __setstate__ = SumsState.__setstate__
 
     def finite(self):
-        return bool(np.isfinite(self.moments).all())
+        return math.isfinite(float(self.moments.sum()))  # as SumsState.finite
 
     def merge(self, other):
         theirs = other.moments.copy()
@@ -367,7 +405,7 @@ class MaxState:
     __setstate__ = SumsState.__setstate__
 
     def finite(self):
-        return bool(np.isfinite(self.value))
+        return math.isfinite(self.value)
 
     def merge(self, other):
         if self.value == self.value and not self.value >= other.value:  # NaN wins
@@ -396,8 +434,9 @@ def moments_state(inputs, params):
         row = 0
         if w is not None and not w[0] > 0:  # rare: no full pass over w otherwise
             row = int(np.argmax(w > 0))
-        shifts[:, 0] = y[row]
-        shifts[:, 1] = y[row].astype(np.float64) - p[row].astype(np.float64)
+        first = y[row].astype(np.float64)
+        shifts[:, 0] = first
+        shifts[:, 1] = first - p[row]
     blocks, wmin = moments.KERNELS.block_moments(y.size, y, p, inputs.w, shifts)
     if blocks.shape[0] == 0:
         return MomentsState(np.zeros((y.shape[1], moments.N_STATS)), shifts, wmin, 0)
@@ -446,7 +485,7 @@ def mean_of_sums(transform=None):
 def _explained_fraction(numerator, denominator, averaging, dtype, force_finite):
     """scikit-learn's ``_assemble_fraction_of_explained_deviance`` (its
     RuntimeWarnings of 0/0 and x/0 included, under ``force_finite=False``)."""
-    if not force_finite:
+    if not force_finite or 0.0 not in numerator.tolist() + denominator.tolist():
         scores = 1 - (numerator / denominator)
     else:
         nonzero_numerator = numerator != 0
@@ -508,6 +547,10 @@ def _degenerate_as_sklearn(numerator, denominator, inputs, kind, scale):
     limit = 0.0
     if inputs.dtype != np.float64:
         limit = float(np.finfo(inputs.dtype).tiny) * scale
+    # The common case, in Python on the few per-output values (NumPy's
+    # reductions cost more on them); a NaN never counts as degenerate.
+    if min(numerator.tolist() + denominator.tolist()) > limit:
+        return numerator, denominator
     degenerate = (numerator <= limit) | (denominator <= limit)
     if not degenerate.any():
         return numerator, denominator
@@ -579,8 +622,6 @@ class RealParam:
         return False
 
     def check(self, func_name, value):
-        import numbers
-
         if not isinstance(value, numbers.Real) or not self._contains(value):
             texts = []
             for low, high, closed in self.ranges:

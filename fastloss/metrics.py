@@ -41,10 +41,16 @@ __all__ = [
 
 def _regression(metric, y_true, y_pred, sample_weight=None, multioutput=None, **params):
     """Run the declaration ``metric`` (checks, state, finish) on the arguments."""
-    _core.check_params(metric, y_true, y_pred, sample_weight, multioutput, params)
-    if _dask.is_dask(y_true, y_pred, sample_weight):
-        return _dask.regression_metric(metric, y_true, y_pred, sample_weight, multioutput, params)
-    inputs = _core.regression_inputs(metric, y_true, y_pred, sample_weight, multioutput)
+    inputs = _core.plain_inputs(metric, y_true, y_pred, sample_weight, multioutput)
+    if inputs is not None:  # NumPy float arrays: array-likes, not Dask
+        _core.check_setting(metric, multioutput, params)
+    else:
+        _core.check_params(metric, y_true, y_pred, sample_weight, multioutput, params)
+        if _dask.is_dask(y_true, y_pred, sample_weight):
+            return _dask.regression_metric(
+                metric, y_true, y_pred, sample_weight, multioutput, params
+            )
+        inputs = _core.regression_inputs(metric, y_true, y_pred, sample_weight, multioutput)
     state = metric.compute(inputs, params)
     return metric.finish(state, inputs.averaging, inputs.dtype, params, inputs)
 

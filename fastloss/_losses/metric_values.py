@@ -52,8 +52,10 @@ def theta(code, parameter=0.0):
 def tweedie_theta(power):
     """The parameter tuple of the Tweedie deviance of ``power`` (its code by power)."""
     power = float(power)
-    code = {0.0: SQUARED, 1.0: POISSON, 2.0: GAMMA}.get(power, TWEEDIE)
-    return theta(code, power)
+    return theta(_POWER_CODES.get(power, TWEEDIE), power)
+
+
+_POWER_CODES = {0.0: SQUARED, 1.0: POISSON, 2.0: GAMMA}
 
 
 @jit(helper=True)
