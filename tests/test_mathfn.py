@@ -38,6 +38,12 @@ def _map_exp32(x, out):
 
 
 @jit()
+def _map_log_pos_div(x, out):
+    for i in range(x.shape[0]):
+        out[i] = _mathfn.log_pos_div(x[i])
+
+
+@jit()
 def _map_log_nonneg(x, out):
     for i in range(x.shape[0]):
         out[i] = _mathfn.log_nonneg(x[i])
@@ -86,6 +92,14 @@ def test_log_pos_within_1_5_ulp(rng):
     _map_log(0, x, out)
     exact = np.log(x.astype(np.longdouble))
     assert _ulps(out, exact).max() < 1.5
+    assert out[x == 1.0].tolist() == [0.0]
+
+
+def test_log_pos_div_within_1_ulp():
+    x = _log_inputs(np.random.default_rng(3))
+    out = np.empty_like(x)
+    _map_log_pos_div(0, x, out)
+    assert _ulps(out, np.log(x.astype(np.longdouble))).max() < 1.0
     assert out[x == 1.0].tolist() == [0.0]
 
 
