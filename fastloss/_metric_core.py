@@ -802,6 +802,19 @@ def _max_finish(state, averaging, dtype, params, inputs=None):
 
 
 _VALUES = metric_values.KERNELS
+_SQUARED_SUMS = sums_of(squared_error.KERNELS)
+_TWEEDIE_SUMS = sums_of(_VALUES, lambda params: metric_values.tweedie_theta(params["power"]))
+
+
+def _tweedie_state(inputs, params):
+    """Sums of the Tweedie deviance: power 0 is the squared error (its kernel)."""
+    if float(params["power"]) == 0.0:
+        return _SQUARED_SUMS(inputs, params)
+    return _TWEEDIE_SUMS(inputs, params)
+
+
+_tweedie_state.kind = "sums"
+_tweedie_state.kernels = _VALUES  # (and the squared error's, shared with its metrics)
 _POWER = RealParam("power", 0, (None, 0, "right"), (1, None, "left"))
 
 MEAN_SQUARED_LOG_ERROR = register_metric(
@@ -831,8 +844,7 @@ MEAN_PINBALL_LOSS = register_metric(
 )
 MEAN_TWEEDIE_DEVIANCE = register_metric(
     RegressionMetric(
-        "mean_tweedie_deviance",
-        sums_of(_VALUES, lambda params: metric_values.tweedie_theta(params["power"])),
+        "mean_tweedie_deviance", _tweedie_state,
         mean_of_sums(), params=(_POWER,), single_output=True, domain="positive",
         check_values=_check_tweedie_domain,
     )  # fmt: skip

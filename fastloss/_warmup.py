@@ -219,10 +219,13 @@ def _units(dtype, group):
         ("metric-" + "+".join(m.name for m in declared), regression_metrics(declared))
         for declared in by_kernels.values()
     ]
-    # Sums of a pointwise function are one plain loop, the cheapest units of
-    # all: last, so that the two processes finish close together.
+    # Sums of a loss's pointwise function are one plain loop, and a maximum
+    # less: the cheapest units of all, last, so that the two processes
+    # finish close together.  (The metric functions' kernel has a loop per
+    # function: not cheap.)
     cheap = {"metric-" + "+".join(m.name for m in declared) for declared in by_kernels.values()
-             if declared[0].state.kind != "moments"}  # fmt: skip
+             if declared[0].state.kind != "moments"
+             and not getattr(declared[0].state.kernels, "several_loops", False)}  # fmt: skip
     if group == "losses":
         return loss_units
     if group == "metrics":

@@ -36,9 +36,10 @@ from ._pointwise import theta_of
 
 #: Codes of the metric functions (``theta[0]``).  The Tweedie deviance has
 #: a code per special power (``tweedie_theta``): those are selects and
-#: table-driven logs that vectorise, the general power calls ``pow``.
+#: logs that vectorise, the general power calls ``pow``.  (Power 0, the
+#: squared error, is ``mean_squared_error``'s kernel: see the metric core.)
 SQUARED_LOG, ABSOLUTE_PERCENTAGE, PINBALL = 0.0, 1.0, 2.0
-SQUARED, POISSON, GAMMA, TWEEDIE = 3.0, 4.0, 5.0, 6.0
+POISSON, GAMMA, TWEEDIE = 4.0, 5.0, 6.0
 
 #: scikit-learn's floor of ``|y|`` in the percentage error (float64's epsilon).
 _EPS = float(np.finfo(np.float64).eps)
@@ -50,12 +51,13 @@ def theta(code, parameter=0.0):
 
 
 def tweedie_theta(power):
-    """The parameter tuple of the Tweedie deviance of ``power`` (its code by power)."""
+    """The parameter tuple of the Tweedie deviance of ``power`` other than 0
+    (its code by power)."""
     power = float(power)
     return theta(_POWER_CODES.get(power, TWEEDIE), power)
 
 
-_POWER_CODES = {0.0: SQUARED, 1.0: POISSON, 2.0: GAMMA}
+_POWER_CODES = {1.0: POISSON, 2.0: GAMMA}
 
 
 @jit(helper=True)
@@ -112,15 +114,6 @@ def _sum_pinball(ys, ps, wk, m, parameter):
     for r in range(m):
         d = np.float64(ys[r]) - np.float64(ps[r])
         acc += wk[r] * (parameter * d if d >= 0.0 else below * d)
-    return acc
-
-
-@jit(helper=True)
-def _sum_squared(ys, ps, wk, m, parameter):
-    acc = 0.0
-    for r in range(m):
-        d = np.float64(ys[r]) - np.float64(ps[r])
-        acc += wk[r] * (d * d)
     return acc
 
 
@@ -193,8 +186,6 @@ def _value_sums_numba(y, p, w, theta):
                 acc = _sum_absolute_percentage(ys, ps, wk, m, parameter)
             elif code == PINBALL:
                 acc = _sum_pinball(ys, ps, wk, m, parameter)
-            elif code == SQUARED:
-                acc = _sum_squared(ys, ps, wk, m, parameter)
             elif code == POISSON:
                 acc = _sum_poisson(ys, ps, wk, m, parameter)
             elif code == GAMMA:
@@ -228,8 +219,6 @@ def _values_numpy(y, p, theta):
         elif code == PINBALL:
             d = y - p
             value = np.where(d >= 0, parameter * d, (parameter - 1.0) * d)
-        elif code == SQUARED:
-            value = (y - p) ** 2
         elif code == POISSON:
             xlogy = np.where(y == 0, 0.0, y * np.log(np.where(y == 0, 1.0, y / p)))
             value = np.where((y >= 0) & (p > 0), 2 * (xlogy - y + p), np.nan)
@@ -277,4 +266,5 @@ def _max_abs_error_numpy(y, p):
 KERNELS = SimpleNamespace(
     metric_sums=Kernel(_value_sums_numba, _value_sums_numpy),
     max_abs_error=Kernel(_max_abs_error_numba, _max_abs_error_numpy),
+    several_loops=True,  # costly to compile: warmup starts it early
 )
