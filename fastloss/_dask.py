@@ -8,9 +8,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from functools import reduce
+
 from . import streaming
 from ._log_loss_core import check_class_count, finish, log_loss_sums
+from ._losses import selection
+from ._losses.selection import merge_passes
+from ._metric_core import (
+    QuantileState,
+    check_weights,
+    output_weights,
+    promoted_dtype,
+    regression_inputs,
+)
 from ._validation import as_ndarray, check_consistent_length
+
+
+def promoted(dtypes):
+    """The result dtype of several blocks' result dtypes."""
+    return reduce(promoted_dtype, dtypes, None)
 
 
 def is_dask(*values) -> bool:
@@ -84,10 +100,66 @@ def accumulate(make, *values):
 
 
 def regression_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
-    """The declared regression ``metric``: one accumulator per block, merged."""
+    """The declared regression ``metric``: one accumulator per block, merged
+    (a quantile: the selection's passes over every block, merged)."""
+    if not metric.mergeable:
+        return _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params)
     cls = streaming.accumulator_of_metric(metric)
     make = lambda: cls(**metric.keywords(multioutput, params))  # noqa: E731
     return accumulate(make, y_true, y_pred, sample_weight).result()
+
+
+def _block_pass(metric, multioutput, y, p, w, col, mode, level, prefix, lo, hi):
+    """One selection pass over one block, its inputs checked as the one-shot
+    function checks them; also the block's output count and result dtype."""
+    inputs = regression_inputs(metric, y, p, w, multioutput)
+    part = selection.KERNELS.select_pass(
+        inputs.y.size, inputs.y, inputs.p, inputs.w, col, mode, level, prefix, lo, hi
+    )
+    if level == 0:  # the values' checks, as the one-shot function's
+        if part[4]:
+            inputs.check_finite()
+        check_weights(inputs.w, part[3])
+    return part, inputs.y.shape[1], inputs.dtype, inputs.y.shape[0]
+
+
+def _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
+    """A quantile metric on Dask arrays: every pass of the radix selection
+    runs over all blocks and their histograms merge, so the answer is the
+    one-shot function's (the selection is exact; no sort, no gather)."""
+    import dask
+
+    blocks = aligned_blocks(y_true, y_pred, sample_weight)
+
+    def run(col, level, prefix, lo, hi):
+        parts = dask.compute(*[
+            dask.delayed(_block_pass)(metric, multioutput, *block, col, 0, level, prefix, lo, hi)
+            for block in blocks
+        ])  # fmt: skip
+        return parts
+
+    first = run(0, 0, 0, -np.inf, np.inf)
+    n_outputs, dtype = first[0][1], promoted(part[2] for part in first)
+    n = sum(part[3] for part in first)
+    work = dtype if dtype == np.float32 else np.dtype(np.float64)
+    values = np.empty(n_outputs)
+    wmin, bad, wsum = np.inf, 0, 0.0
+    for col in range(n_outputs):
+        cached = {(0, 0): merge_passes([part[0] for part in first])} if col == 0 else {}
+
+        def run_pass(level, prefix, lo, hi, col=col, cached=cached):
+            if (level, prefix) in cached:
+                return cached.pop((level, prefix))
+            return merge_passes([part[0] for part in run(col, level, prefix, lo, hi)])
+
+        values[col], wmin, bad, wsum = selection.weighted_quantile(
+            run_pass, 0.5, float(np.finfo(work).eps), work
+        )
+        if bad or not wsum > 0:
+            break
+    state = QuantileState(values, wmin, n, bad, wsum)
+    averaging = output_weights(metric, multioutput, n_outputs)
+    return metric.finish(state, averaging, dtype, params)
 
 
 def log_loss(y_true, y_proba, normalize, sample_weight, labels):

@@ -188,7 +188,8 @@ class Rows:
         own rows.
     merge : str or tuple of str
         How the partial results of the threads combine: ``"sum"``, ``"min"``,
-        ``"max"`` (NaN wins), ``"or"`` (bitwise) or ``"concat"`` (arrays, along axis 0, in row
+        ``"max"`` (NaN wins), ``"minimum"``/``"maximum"`` (arrays,
+        elementwise), ``"or"`` (bitwise) or ``"concat"`` (arrays, along axis 0, in row
         order), one per element of a returned tuple, or one
         string for a kernel returning a single value.
     """
@@ -197,6 +198,8 @@ class Rows:
         "sum": lambda a, b: a + b,
         "min": min,
         "max": lambda a, b: a if (a > b or a != a) else b,  # NaN wins
+        "minimum": lambda a, b: np.minimum(a, b),  # arrays, elementwise
+        "maximum": lambda a, b: np.maximum(a, b),
         "or": lambda a, b: a | b,
         "concat": lambda a, b: np.concatenate((a, b)),
     }

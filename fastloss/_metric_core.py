@@ -21,7 +21,7 @@ import warnings
 
 import numpy as np
 
-from ._losses import absolute_error, metric_values, moments, squared_error
+from ._losses import absolute_error, metric_values, moments, selection, squared_error
 from ._losses._pointwise import NO_PARAMS
 from ._registry import register_metric
 from ._validation import (
@@ -212,7 +212,16 @@ def regression_inputs(metric, y_true, y_pred, sample_weight, multioutput) -> Reg
             raise_if_not_finite(a)  # scikit-learn checks the values first
         raise ValueError(f"Multioutput not supported in {metric.error_name}")
     averaging = output_weights(metric, multioutput, y2.shape[1])
-    low = result_dtype(raw, converted)
+    if metric.float_inputs:
+        low = result_dtype(raw, converted)
+    else:
+        # scikit-learn keeps the targets' numeric dtypes (pandas' nullable
+        # ones become float64) and computes |y - p| in them: the weights'
+        # dtype does not count.
+        low = np.result_type(*(
+            c.dtype if isinstance(getattr(r, "dtype", None), np.dtype) and c.dtype.kind == "f"
+            else np.dtype(np.float64) for r, c in zip(raw[:2], converted[:2])
+        ))  # fmt: skip
     if low != np.float64:
         # scikit-learn computes in float32/float16 here: an input beyond that
         # range is infinite there, and rejected.
@@ -422,6 +431,97 @@ def max_state(inputs, params):
 
 max_state.kind = "max"
 max_state.kernels = metric_values.KERNELS.max_abs_error
+
+
+class QuantileState:
+    """Per-output weighted quantiles (not mergeable: a selection needs all the
+    values; the Dask path merges the selection's histograms instead)."""
+
+    __slots__ = ("values", "wmin", "n", "bad", "wsum")
+
+    def __init__(self, values, wmin, n, bad, wsum):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.wmin, self.n, self.bad, self.wsum = float(wmin), int(n), int(bad), float(wsum)
+
+    @property
+    def n_outputs(self):
+        return self.values.shape[0]
+
+    def finite(self):
+        return self.bad == 0
+
+
+#: Below this many samples a quantile is taken by sorting, as scikit-learn
+#: does (a selection's histograms cost more to clear than the sort there).
+SELECTION_MIN_SAMPLES = 16384
+
+
+def _sorted_quantile(v, w, fraction, dtype):
+    """scikit-learn's quantile of the 1-D ``v``: ``np.median`` without
+    weights, else ``_weighted_percentile(..., average=True)``, in ``dtype``."""
+    if w is None:
+        return float(np.median(v))
+    order = np.argsort(v)
+    weights = w.astype(dtype)[order]
+    cdf = np.cumsum(weights)
+    target = dtype.type(fraction * 100) / dtype.type(100) * cdf[-1]
+    if target == 0:
+        target = np.nextafter(target, target + 1)
+    last = v.shape[0] - 1
+    i = min(int(np.searchsorted(cdf, target)), last)
+    if cdf[i] - target > np.finfo(dtype).eps:
+        return float(v[order[i]])
+    following = min(i + 1, last)
+    if weights[following] == 0:
+        following = int(np.searchsorted(cdf, cdf[i], side="right"))
+        following = i if following > last else following
+    return float((v[order[i]] + v[order[following]]) / dtype.type(2))
+
+
+def _column_quantiles(inputs, mode, fraction):
+    """Per column of ``inputs``: (quantile, weight min, values not finite,
+    weight sum) of ``|y - p|`` (``mode`` 0) or ``y`` (1)."""
+    y, p, w = inputs.y, inputs.p, inputs.w
+    n, k = y.shape
+    dtype = inputs.dtype if inputs.dtype == np.float32 else np.dtype(np.float64)
+    values = np.empty(k)
+    if n < SELECTION_MIN_SAMPLES:
+        v = np.abs(y - p) if mode == 0 else y
+        bad = int(np.count_nonzero(~np.isfinite(v)))
+        if w is not None:
+            bad += int(np.count_nonzero(~np.isfinite(w)))
+        wsum = float(n) if w is None else float(w.sum())
+        wmin = 1.0 if w is None else float(w.min())
+        if bad or not wsum > 0:
+            return np.full(k, np.nan), wmin, bad, wsum
+        for c in range(k):
+            values[c] = _sorted_quantile(v[:, c], w, fraction, dtype)
+        return values, wmin, 0, wsum
+    eps = float(np.finfo(dtype).eps)
+    kernel = selection.KERNELS.select_pass
+    for c in range(k):
+        def run_pass(level, prefix, lo, hi, c=c):
+            return kernel(y.size, y, p, w, c, mode, level, prefix, lo, hi)
+
+        values[c], wmin, bad, wsum = selection.weighted_quantile(run_pass, fraction, eps, dtype)
+        if bad or not wsum > 0:
+            return np.full(k, np.nan), wmin, bad, wsum
+    return values, wmin, 0, wsum
+
+
+def median_state(inputs, params):
+    """State maker: the weighted median of ``|y - p|`` per output."""
+    values, wmin, bad, wsum = _column_quantiles(inputs, 0, 0.5)
+    return QuantileState(values, wmin, inputs.y.shape[0], bad, wsum)
+
+
+median_state.kind = "selection"
+median_state.kernels = selection.KERNELS
+
+
+def _quantile_finish(state, averaging, dtype, params, inputs=None):
+    check_weight_sum(state.wsum)
+    return average_outputs(state.values, averaging, dtype)
 
 
 def moments_state(inputs, params):
@@ -698,6 +798,9 @@ class RegressionMetric:
         The values the metric accepts at its defaults: ``"real"``, or
         ``"positive"`` (strictly positive y and predictions are valid; what
         tests, warmup and benchmarks draw).
+    mergeable : bool
+        Whether the state merges (a streaming accumulator, and the Dask path
+        by accumulators); a quantile's does not.
     float_inputs : bool
         scikit-learn converts the inputs to floats (``False``: it checks
         them as numeric, and refuses string arrays with that check's message).
@@ -714,8 +817,9 @@ class RegressionMetric:
     def __init__(self, name, state, finish, multioutput_options=_PLAIN_AVERAGES,
                  multioutput_none=False, params=(), greater_is_better=False,
                  single_output=False, weighted=True, domain="real", check_values=None,
-                 error_name=None, float_inputs=True):  # fmt: skip
+                 error_name=None, float_inputs=True, mergeable=True):  # fmt: skip
         self.name = name
+        self.mergeable = mergeable
         self.float_inputs = float_inputs
         self.error_name = error_name or name
         self.greater_is_better = greater_is_better
@@ -864,6 +968,10 @@ MEAN_GAMMA_DEVIANCE = register_metric(
         single_output=True, domain="positive", check_values=_gamma_check,
         error_name="mean_tweedie_deviance",
     )  # fmt: skip
+)
+MEDIAN_ABSOLUTE_ERROR = register_metric(
+    RegressionMetric("median_absolute_error", median_state, _quantile_finish,
+                     float_inputs=False, mergeable=False)  # fmt: skip
 )
 MAX_ERROR = register_metric(
     RegressionMetric("max_error", max_state, _max_finish, single_output=True, weighted=False,

@@ -170,13 +170,16 @@ def _units(dtype, group):
 
     def regression_metrics(declared):
         def run():
-            from ._metric_core import example_values
+            from ._metric_core import SELECTION_MIN_SAMPLES, example_values
 
             for metric in declared:
                 func = getattr(metrics, metric.name)
-                y1, p1 = example_values(metric, rng, n, dtype)
-                y2, p2 = example_values(metric, rng, (n, 2), dtype)
-                for w in (None, weights) if metric.weighted else (None,):
+                # A selection sorts small inputs: its kernel needs a larger one.
+                size = SELECTION_MIN_SAMPLES if metric.state.kind == "selection" else n
+                y1, p1 = example_values(metric, rng, size, dtype)
+                y2, p2 = example_values(metric, rng, (size, 2), dtype)
+                big_weights = np.resize(weights, size)
+                for w in (None, big_weights) if metric.weighted else (None,):
                     kwargs = {} if w is None else {"sample_weight": w}
                     func(y1, p1, **kwargs)
                     if not metric.single_output:

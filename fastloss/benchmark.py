@@ -254,6 +254,7 @@ _METRIC_PEERS = {
     "mean_poisson_deviance": (lambda y, p: 2 * np.mean(y * np.log(y / p) - y + p), None),
     "mean_gamma_deviance": (lambda y, p: 2 * np.mean(np.log(p / y) + y / p - 1), None),
     "max_error": (lambda y, p: np.max(np.abs(y - p)), None),
+    "median_absolute_error": (lambda y, p: np.median(np.abs(y - p)), None),
 }
 
 

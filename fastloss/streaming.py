@@ -320,7 +320,7 @@ def metric_accumulator_names() -> tuple:
     A loss accumulator whose loss class has one of these names is called
     ``<name>Loss`` instead.
     """
-    return tuple(m.accumulator_name for m in METRICS.values()) + ("LogLoss",)
+    return tuple(m.accumulator_name for m in METRICS.values() if m.mergeable) + ("LogLoss",)
 
 
 #: Names the loss accumulators had before they were made from the registry
@@ -398,8 +398,9 @@ def _loss_accumulators() -> dict:
 
 
 def _metric_accumulators() -> dict:
-    """Accumulator name -> metric declaration, for every declared metric."""
-    return {m.accumulator_name: m for m in METRICS.values()}
+    """Accumulator name -> metric declaration, for every declared metric whose
+    state merges (a quantile's does not: no accumulator)."""
+    return {m.accumulator_name: m for m in METRICS.values() if m.mergeable}
 
 
 _STATIC = ["LogLoss", "LossAccumulator", "MetricAccumulator", "accumulator_for",

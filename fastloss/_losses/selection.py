@@ -1,0 +1,245 @@
+"""Weighted quantiles by radix selection: the kernel of ``median_absolute_error``.
+
+scikit-learn sorts (``np.median``, or ``_weighted_percentile``'s argsort and
+cumulative sum); fastloss selects.  Each value ``v`` (``|y - p|``, or ``y``)
+has a 64-bit key that orders like the value (:func:`_key`).  A pass
+(:func:`_select_pass_numba`) takes the values whose key starts with a given
+prefix and builds, over the next 16 bits of the key, the histogram of their
+weights and each bucket's smallest and largest value.  The driver
+(:func:`weighted_quantile`) walks down: the bucket where the cumulative
+weight reaches the target holds the answer; its bits join the prefix, and
+the next pass looks only inside it.  It stops as soon as the bucket holds
+one distinct value (usually after two passes; at most four).  Every pass is
+a plain read of the inputs, split across threads (histograms summed, minima
+and maxima merged), with no copy of the data; a Dask array's blocks give
+partial histograms that merge the same way, so the Dask answer is exact too.
+
+Semantics are scikit-learn's ``_weighted_percentile(..., average=True)``
+(``averaged_inverted_cdf``), which for unit weights is ``np.median``: the
+first value whose cumulative weight reaches ``fraction * total``, averaged
+with the next larger value (of positive weight) when the cumulative weight
+equals the target to within the dtype's epsilon.  Values of zero weight
+are never selected.
+"""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from .._jit import Absent, Rows, jit
+from .._registry import Kernel
+
+BITS = 16
+N_BUCKETS = 1 << BITS
+LEVELS = 64 // BITS
+_MIN64 = -(1 << 63)
+
+
+@jit(helper=True, fastmath=None)
+def _key(v):
+    """The float64 ``v``'s bits as an int64 whose unsigned order is the
+    value's order (positive floats: sign bit set; negative: all bits flipped)."""
+    bits = np.float64(v).view(np.int64)
+    return bits ^ _MIN64 if bits >= 0 else ~bits
+
+
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "minimum", "maximum", "min", "sum")),
+     absent=Absent(weights=(2,)))  # fmt: skip
+def _select_pass_numba(y, p, w, col, mode, level, prefix, lo, hi):
+    """One pass over column ``col`` of (n, k) ``y``, ``p``: values ``|y - p|``
+    (``mode`` 0, in the inputs' dtype, as scikit-learn computes them) or
+    ``y`` (``mode`` 1).  Among the values of positive weight whose key's top
+    ``16 * level`` bits equal ``prefix`` (values in [``lo``, ``hi``], the
+    prefix's range): per bucket of the next 16 bits, the weight sum, the
+    smallest and the largest value.  Also the smallest weight and the number
+    of values or weights that are not finite (level 0 only)."""
+    n, k = y.shape
+    yf = y.reshape(n * k)
+    pf = p.reshape(n * k)
+    weights = np.zeros(N_BUCKETS)
+    low = np.full(N_BUCKETS, np.inf)
+    high = np.full(N_BUCKETS, -np.inf)
+    has_w = w.shape[0] != 0
+    shift = 48 - BITS * level
+    mask = (1 << (BITS * level)) - 1
+    wmin = np.inf
+    bad = 0
+    if level == 0:
+        for i in range(n):
+            j = i * k + col
+            if mode == 0:
+                v = np.float64(abs(yf[j] - pf[j]))
+            else:
+                v = np.float64(yf[j])
+            wi = 1.0
+            if has_w:
+                wi = np.float64(w[i])
+                wmin = min(wmin, wi)
+            if not (abs(v) < np.inf and abs(wi) < np.inf):
+                bad += 1
+                continue
+            if not wi > 0.0:
+                continue
+            b = (_key(v) >> shift) & (N_BUCKETS - 1)
+            weights[b] += wi
+            if v < low[b]:
+                low[b] = v
+            if v > high[b]:
+                high[b] = v
+        if not has_w:
+            wmin = 1.0
+        return weights, low, high, wmin, bad
+    # Deeper levels: few values are in the prefix's range.  Per block, a
+    # plain loop (vectorised) marks them, and only those are keyed and added.
+    inside = np.zeros(min(n, 4096), np.uint8)
+    ycol = np.empty(min(n, 4096) if k > 1 else 0, y.dtype)
+    pcol = np.empty(min(n, 4096) if k > 1 else 0, p.dtype)
+    for start in range(0, n, 4096):
+        stop = min(start + 4096, n)
+        m = stop - start
+        yb = yf[start:stop]
+        pb = pf[start:stop]
+        if k > 1:  # the column, copied into cache: the loops below stay unit-stride
+            for r in range(m):
+                ycol[r] = yf[(start + r) * k + col]
+                pcol[r] = pf[(start + r) * k + col]
+            yb = ycol[:m]
+            pb = pcol[:m]
+        count = 0
+        if mode == 0:  # a plain loop per mode: no branch inside, so it vectorises
+            for r in range(m):
+                v = np.float64(abs(yb[r] - pb[r]))
+                flag = np.uint8((v >= lo) & (v <= hi))
+                inside[r] = flag
+                count += flag
+        else:
+            for r in range(m):
+                v = np.float64(yb[r])
+                flag = np.uint8((v >= lo) & (v <= hi))
+                inside[r] = flag
+                count += flag
+        if count == 0:
+            continue
+        for i in range(start, stop):
+            if inside[i - start]:
+                j = i * k + col
+                if mode == 0:
+                    v = np.float64(abs(yf[j] - pf[j]))
+                else:
+                    v = np.float64(yf[j])
+                wi = 1.0
+                if has_w:
+                    wi = np.float64(w[i])
+                u = _key(v)
+                if wi > 0.0 and ((u >> (shift + BITS)) & mask) == prefix:
+                    b = (u >> shift) & (N_BUCKETS - 1)
+                    weights[b] += wi
+                    if v < low[b]:
+                        low[b] = v
+                    if v > high[b]:
+                        high[b] = v
+    return weights, low, high, 1.0 if not has_w else np.inf, 0
+
+
+def _select_pass_numpy(y, p, w, col, mode, level, prefix, lo, hi):
+    y64 = y[:, col]
+    v = np.abs(y64 - p[:, col]) if mode == 0 else y64
+    v = v.astype(np.float64)
+    wf = np.ones(v.shape[0]) if w is None else w.astype(np.float64)
+    wmin = 1.0 if w is None else (float(w.min()) if w.size else np.inf)
+    finite = np.isfinite(v) & np.isfinite(wf)
+    bad = int((~finite).sum())
+    keep = finite & (wf > 0)
+    bits = v[keep].view(np.int64)
+    u = np.where(bits >= 0, bits ^ np.int64(_MIN64), ~bits)
+    vk, wk = v[keep], wf[keep]
+    shift = 48 - BITS * level
+    if level > 0:
+        mask = np.int64((1 << (BITS * level)) - 1)
+        match = ((u >> (shift + BITS)) & mask) == prefix
+        u, vk, wk = u[match], vk[match], wk[match]
+    b = ((u >> shift) & (N_BUCKETS - 1)).astype(np.intp)
+    weights = np.bincount(b, weights=wk, minlength=N_BUCKETS).astype(np.float64)
+    low = np.full(N_BUCKETS, np.inf)
+    high = np.full(N_BUCKETS, -np.inf)
+    np.minimum.at(low, b, vk)
+    np.maximum.at(high, b, vk)
+    return weights, low, high, wmin, bad
+
+
+KERNELS = SimpleNamespace(select_pass=Kernel(_select_pass_numba, _select_pass_numpy))
+
+
+def merge_passes(parts):
+    """Merge the results of one pass over several blocks of rows (Dask)."""
+    weights, low, high, wmin, bad = parts[0]
+    for w2, l2, h2, m2, b2 in parts[1:]:
+        weights = weights + w2
+        low = np.minimum(low, l2)
+        high = np.maximum(high, h2)
+        wmin = min(wmin, m2)
+        bad += b2
+    return weights, low, high, wmin, bad
+
+
+def _value_of(u):
+    """The float64 whose key (:func:`_key`, as an unsigned int) is ``u``."""
+    bits = u - (1 << 63) if u >= (1 << 63) else (1 << 64) - 1 - u
+    return float(np.array(bits, np.uint64).view(np.float64))
+
+
+def _prefix_range(prefix, level):
+    """[lowest, highest] value of the keys whose top ``16 * level`` bits are ``prefix``."""
+    rest = 64 - BITS * level
+    lo = _value_of(prefix << rest)
+    hi = _value_of((prefix << rest) | ((1 << rest) - 1))
+    # Bit patterns past the infinities are NaNs: the range ends at infinity there.
+    return (-np.inf if lo != lo else lo), (np.inf if hi != hi else hi)
+
+
+def weighted_quantile(run_pass, fraction, eps, dtype):
+    """The ``averaged_inverted_cdf`` quantile ``fraction`` of the values a
+    pass reads, by radix selection.
+
+    ``run_pass(level, prefix, lo, hi)`` returns a pass's ``(weights, low,
+    high, wmin, bad)``.  Returns ``(value, wmin, bad, total weight)``; with ``bad`` (values
+    not finite) or no positive weight, ``value`` is NaN (the caller raises).
+    ``eps`` is scikit-learn's tolerance of "the target is on a value" (the
+    dtype's epsilon); the average of two values is taken in ``dtype``.
+    """
+    weights, low, high, wmin, bad = run_pass(0, 0, -np.inf, np.inf)
+    total = float(weights.sum())
+    if bad or not total > 0.0:
+        return np.nan, wmin, bad, total
+    target = fraction * total
+    if target == 0.0:
+        target = np.nextafter(0.0, 1.0)  # skip leading zero weights, as scikit-learn
+    levels = []  # (weights, low, chosen bucket) per level, for the next value
+    below = 0.0
+    prefix = 0
+    for level in range(LEVELS):
+        if level:
+            lo, hi = _prefix_range(prefix, level)
+            weights, low, high, _, _ = run_pass(level, prefix, lo, hi)
+        cumulative = below + np.cumsum(weights)
+        b = int(np.searchsorted(cumulative, target))  # first bucket reaching the target
+        if b >= N_BUCKETS:  # rounding put the target past the total: the largest value
+            b = int(np.flatnonzero(weights > 0)[-1])
+        levels.append((weights, low, b))
+        below = float(cumulative[b] - weights[b])
+        if low[b] == high[b] or level == LEVELS - 1:
+            break
+        prefix = (prefix << BITS) | b
+    value = low[b]
+    through = below + float(weights[b])  # the weight of every value up to this one
+    if through - target > eps:
+        return value, wmin, bad, total
+    # On a value: the average with the next larger value of positive weight,
+    # the smallest value of the first nonempty bucket after the chosen one,
+    # at the deepest level that has one.
+    for weights, low, b in reversed(levels):
+        later = np.flatnonzero(weights[b + 1 :] > 0)
+        if later.size:
+            following = low[b + 1 + int(later[0])]
+            return float((dtype.type(value) + dtype.type(following)) / dtype.type(2)), wmin, bad, total
+    return value, wmin, bad, total

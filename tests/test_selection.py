@@ -1,0 +1,107 @@
+"""The radix selection behind the quantile metrics equals scikit-learn's
+sort-based quantiles (``np.median``, ``_weighted_percentile(average=True)``),
+on both backends, at every size and with ties, zero weights and weights
+that put the target exactly on a value."""
+
+import numpy as np
+import pytest
+import sklearn.metrics as skm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.utils.stats import _weighted_percentile
+
+import fastloss
+from conftest import results_by_threads
+from fastloss._losses import selection
+from fastloss._metric_core import SELECTION_MIN_SAMPLES
+
+
+def _kernel_quantile(y, p, w, mode=0, fraction=0.5):
+    """The selection run directly (any size: below the one-shot path's sort threshold too)."""
+    dtype = y.dtype if y.dtype == np.float32 else np.dtype(np.float64)
+
+    def run_pass(level, prefix, lo, hi):
+        return selection.KERNELS.select_pass(y.size, y, p, w, 0, mode, level, prefix, lo, hi)
+
+    return selection.weighted_quantile(run_pass, fraction, float(np.finfo(dtype).eps), dtype)[0]
+
+
+@st.composite
+def _values(draw, min_n=1, max_n=80):
+    n = draw(st.integers(min_n, max_n))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    y = rng.normal(size=(n, 1)) * draw(st.sampled_from([1e-3, 1.0, 1e6]))
+    p = y + rng.normal(size=(n, 1)) * draw(st.sampled_from([1e-3, 1.0, 1e6]))
+    if draw(st.booleans()):  # many ties
+        y, p = np.round(y), np.round(p)
+    kind = draw(st.sampled_from(["none", "ones", "ints", "ints_with_zeros", "uniform", "halves"]))
+    w = {
+        "none": None,
+        "ones": np.ones(n),
+        "ints": rng.integers(1, 4, size=n).astype(float),
+        "ints_with_zeros": rng.integers(0, 3, size=n).astype(float),
+        "uniform": rng.uniform(0, 2, size=n),
+        "halves": np.full(n, 0.5),  # cumulative weights land exactly on the target
+    }[kind]
+    if w is not None and not (w > 0).any():
+        w[0] = 1.0
+    if draw(st.booleans()):
+        y, p = y.astype(np.float32), p.astype(np.float32)
+    return y, p, w
+
+
+def _sklearn_quantile(v, w):
+    return np.median(v) if w is None else _weighted_percentile(v, w, 50, average=True)
+
+
+@settings(max_examples=300)
+@given(case=_values())
+def test_selection_equals_sklearn_sorting(backend, case):
+    y, p, w = case
+    ours = _kernel_quantile(y, p, w)
+    theirs = _sklearn_quantile(np.abs(y - p)[:, 0], w)
+    assert ours == theirs
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=_values(SELECTION_MIN_SAMPLES, SELECTION_MIN_SAMPLES + 3000))
+def test_median_absolute_error_large_equals_sklearn(backend, case):
+    """Past the sort threshold: the selection path of the public function."""
+    y, p, w = case
+    for kwargs in ({"sample_weight": w}, {"sample_weight": w, "multioutput": "raw_values"}):
+        ours = fastloss.median_absolute_error(y, p, **kwargs)
+        theirs = skm.median_absolute_error(y, p, **kwargs)
+        assert type(ours) is type(theirs) and np.array_equal(ours, theirs)
+        if isinstance(theirs, np.ndarray):
+            assert ours.dtype == theirs.dtype
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_median_same_on_any_thread_count(weighted, rng):
+    n = 300_007
+    y = rng.normal(size=(n, 2))
+    p = y + rng.normal(size=(n, 2))
+    w = rng.uniform(0.1, 2, size=n) if weighted else None
+    runs = results_by_threads(
+        lambda: fastloss.median_absolute_error(y, p, sample_weight=w, multioutput="raw_values"),
+        (1, 2, 3),
+    )
+    assert np.array_equal(runs[1], runs[2]) and np.array_equal(runs[1], runs[3])
+    theirs = skm.median_absolute_error(y, p, sample_weight=w, multioutput="raw_values")
+    assert np.array_equal(runs[1], theirs)
+
+
+def test_selection_reads_no_copy_of_the_data(rng):
+    """The selection's memory is its histograms, whatever the size."""
+    import tracemalloc
+
+    n = 2_000_000
+    y = rng.normal(size=n)
+    p = y + rng.normal(size=n)
+    w = rng.uniform(size=n)
+    fastloss.median_absolute_error(y, p, sample_weight=w)
+    tracemalloc.start()
+    fastloss.median_absolute_error(y, p, sample_weight=w)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 8 * 2**20 < n * 8  # a few histograms of 65,536 buckets, not n values
