@@ -12,10 +12,9 @@ from functools import reduce
 
 from . import streaming
 from ._log_loss_core import check_class_count, finish, log_loss_sums
-from ._losses import selection
 from ._losses.selection import merge_passes
 from ._metric_core import (
-    QuantileState,
+    ArrayReader,
     check_weights,
     output_weights,
     promoted_dtype,
@@ -109,13 +108,15 @@ def regression_metric(metric, y_true, y_pred, sample_weight, multioutput, params
     return accumulate(make, y_true, y_pred, sample_weight).result()
 
 
+def _block_inputs(metric, multioutput, y, p, w):
+    return regression_inputs(metric, y, p, w, multioutput)
+
+
 def _block_pass(metric, multioutput, y, p, w, col, mode, level, prefix, lo, hi):
     """One selection pass over one block, its inputs checked as the one-shot
-    function checks them; also the block's output count and result dtype."""
-    inputs = regression_inputs(metric, y, p, w, multioutput)
-    part = selection.KERNELS.select_pass(
-        inputs.y.size, inputs.y, inputs.p, inputs.w, col, mode, level, prefix, lo, hi
-    )
+    function checks them; also the block's output count, result dtype and rows."""
+    inputs = _block_inputs(metric, multioutput, y, p, w)
+    part = ArrayReader(inputs).select_pass(col, mode, level, prefix, lo, hi)
     if level == 0:  # the values' checks, as the one-shot function's
         if part[4]:
             inputs.check_finite()
@@ -123,43 +124,59 @@ def _block_pass(metric, multioutput, y, p, w, col, mode, level, prefix, lo, hi):
     return part, inputs.y.shape[1], inputs.dtype, inputs.y.shape[0]
 
 
-def _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
-    """A quantile metric on Dask arrays: every pass of the radix selection
-    runs over all blocks and their histograms merge, so the answer is the
-    one-shot function's (the selection is exact; no sort, no gather)."""
-    import dask
+def _block_pinball(metric, multioutput, y, p, w, alpha, quantiles):
+    return ArrayReader(_block_inputs(metric, multioutput, y, p, w)).pinball_sums(alpha, quantiles)
 
-    blocks = aligned_blocks(y_true, y_pred, sample_weight)
 
-    def run(col, level, prefix, lo, hi):
-        parts = dask.compute(*[
-            dask.delayed(_block_pass)(metric, multioutput, *block, col, 0, level, prefix, lo, hi)
-            for block in blocks
+class _DaskReader:
+    """The passes of a quantile metric over Dask blocks: each pass runs on
+    every block and the partial histograms (or sums) merge, so the result is
+    the one-shot function's, exactly (no sort, no gather of the data)."""
+
+    def __init__(self, metric, multioutput, y_true, y_pred, sample_weight):
+        self.metric, self.multioutput = metric, multioutput
+        self.blocks = aligned_blocks(y_true, y_pred, sample_weight)
+        self._cached = {}
+        # The first pass of |y - p| checks every block's values (NaN, inf,
+        # weights) and tells the shape; a median's selection starts with it.
+        parts = self._run(0, 0, 0, 0, -np.inf, np.inf)
+        self._cached[(0, 0, 0, 0)] = parts
+        self.n_outputs = parts[0][1]
+        self.dtype = promoted(part[2] for part in parts)
+        self.n = sum(part[3] for part in parts)
+
+    def _run(self, col, mode, level, prefix, lo, hi):
+        import dask
+
+        cached = self._cached.pop((col, mode, level, prefix), None)
+        if cached is not None:
+            return cached
+        return dask.compute(*[
+            dask.delayed(_block_pass)(self.metric, self.multioutput, *block,
+                                      col, mode, level, prefix, lo, hi)
+            for block in self.blocks
         ])  # fmt: skip
-        return parts
 
-    first = run(0, 0, 0, -np.inf, np.inf)
-    n_outputs, dtype = first[0][1], promoted(part[2] for part in first)
-    n = sum(part[3] for part in first)
-    work = dtype if dtype == np.float32 else np.dtype(np.float64)
-    values = np.empty(n_outputs)
-    wmin, bad, wsum = np.inf, 0, 0.0
-    for col in range(n_outputs):
-        cached = {(0, 0): merge_passes([part[0] for part in first])} if col == 0 else {}
+    def select_pass(self, col, mode, level, prefix, lo, hi):
+        return merge_passes([part[0] for part in self._run(col, mode, level, prefix, lo, hi)])
 
-        def run_pass(level, prefix, lo, hi, col=col, cached=cached):
-            if (level, prefix) in cached:
-                return cached.pop((level, prefix))
-            return merge_passes([part[0] for part in run(col, level, prefix, lo, hi)])
+    def pinball_sums(self, alpha, quantiles=None):
+        import dask
 
-        values[col], wmin, bad, wsum = selection.weighted_quantile(
-            run_pass, 0.5, float(np.finfo(work).eps), work
-        )
-        if bad or not wsum > 0:
-            break
-    state = QuantileState(values, wmin, n, bad, wsum)
-    averaging = output_weights(metric, multioutput, n_outputs)
-    return metric.finish(state, averaging, dtype, params)
+        parts = dask.compute(*[
+            dask.delayed(_block_pinball)(self.metric, self.multioutput, *block, alpha, quantiles)
+            for block in self.blocks
+        ])  # fmt: skip
+        sums = sum(part[0] for part in parts)
+        return sums, sum(part[1] for part in parts), min(part[2] for part in parts)
+
+
+def _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
+    """A quantile metric on Dask arrays (see :class:`_DaskReader`)."""
+    reader = _DaskReader(metric, multioutput, y_true, y_pred, sample_weight)
+    state = metric.state.reader_state(reader, params)
+    averaging = output_weights(metric, multioutput, reader.n_outputs)
+    return metric.finish(state, averaging, reader.dtype, params)
 
 
 def log_loss(y_true, y_proba, normalize, sample_weight, labels):

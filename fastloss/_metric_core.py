@@ -434,21 +434,25 @@ max_state.kernels = metric_values.KERNELS.max_abs_error
 
 
 class QuantileState:
-    """Per-output weighted quantiles (not mergeable: a selection needs all the
-    values; the Dask path merges the selection's histograms instead)."""
+    """What a quantile metric needs of its data: per-output quantiles (and,
+    for the D² pinball scores, the pinball sums of the predictions and of
+    the quantiles).  Not mergeable: a selection needs every value (the Dask
+    path merges the selection's histograms instead)."""
 
-    __slots__ = ("values", "wmin", "n", "bad", "wsum")
+    __slots__ = ("values", "numerator", "denominator", "wmin", "n", "bad", "wsum")
 
-    def __init__(self, values, wmin, n, bad, wsum):
+    def __init__(self, values, wmin, n, bad, wsum, numerator=None, denominator=None):
         self.values = np.asarray(values, dtype=np.float64)
         self.wmin, self.n, self.bad, self.wsum = float(wmin), int(n), int(bad), float(wsum)
+        self.numerator, self.denominator = numerator, denominator
 
     @property
     def n_outputs(self):
         return self.values.shape[0]
 
     def finite(self):
-        return self.bad == 0
+        return self.bad == 0 and (self.numerator is None or math.isfinite(
+            float(self.numerator.sum()) + float(self.denominator.sum())))  # fmt: skip
 
 
 #: Below this many samples a quantile is taken by sorting, as scikit-learn
@@ -457,8 +461,8 @@ SELECTION_MIN_SAMPLES = 16384
 
 
 def _sorted_quantile(v, w, fraction, dtype):
-    """scikit-learn's quantile of the 1-D ``v``: ``np.median`` without
-    weights, else ``_weighted_percentile(..., average=True)``, in ``dtype``."""
+    """scikit-learn's quantile of the 1-D ``v``: ``np.median`` (``w`` None),
+    else ``_weighted_percentile(..., average=True)``, in ``dtype``."""
     if w is None:
         return float(np.median(v))
     order = np.argsort(v)
@@ -478,50 +482,128 @@ def _sorted_quantile(v, w, fraction, dtype):
     return float((v[order[i]] + v[order[following]]) / dtype.type(2))
 
 
-def _column_quantiles(inputs, mode, fraction):
-    """Per column of ``inputs``: (quantile, weight min, values not finite,
-    weight sum) of ``|y - p|`` (``mode`` 0) or ``y`` (1)."""
-    y, p, w = inputs.y, inputs.p, inputs.w
-    n, k = y.shape
-    dtype = inputs.dtype if inputs.dtype == np.float32 else np.dtype(np.float64)
-    values = np.empty(k)
-    if n < SELECTION_MIN_SAMPLES:
+class ArrayReader:
+    """The passes a quantile metric makes over validated NumPy inputs.
+
+    A Dask reader (``fastloss._dask``) has the same methods and runs each
+    pass over every block, merging the results.
+    """
+
+    def __init__(self, inputs):
+        self.inputs = inputs
+        self.n, self.n_outputs = inputs.y.shape
+        self.dtype = inputs.dtype
+        self.small = self.n < SELECTION_MIN_SAMPLES
+
+    def select_pass(self, col, mode, level, prefix, lo, hi):
+        i = self.inputs
+        return selection.KERNELS.select_pass(i.y.size, i.y, i.p, i.w, col, mode, level, prefix, lo, hi)
+
+    def pinball_sums(self, alpha, quantiles=None):
+        """Per-output weighted pinball sums of the predictions, or of the
+        constant ``quantiles`` (one per output: a scratch array of them);
+        also the weight sum and minimum."""
+        i = self.inputs
+        p = i.p if quantiles is None else np.empty_like(i.y)
+        if quantiles is not None:
+            p[...] = quantiles.astype(p.dtype)
+        theta = metric_values.theta(metric_values.PINBALL, alpha)
+        return metric_values.KERNELS.metric_sums(i.y.size, i.y, p, i.w, theta)
+
+    def sorted_quantiles(self, mode, fraction, unit_weights):
+        """(quantiles, weight min, values not finite, weight sum) by sorting."""
+        y, p, w = self.inputs.y, self.inputs.p, self.inputs.w
         v = np.abs(y - p) if mode == 0 else y
         bad = int(np.count_nonzero(~np.isfinite(v)))
         if w is not None:
             bad += int(np.count_nonzero(~np.isfinite(w)))
-        wsum = float(n) if w is None else float(w.sum())
+        wsum = float(self.n) if w is None else float(w.sum())
         wmin = 1.0 if w is None else float(w.min())
         if bad or not wsum > 0:
-            return np.full(k, np.nan), wmin, bad, wsum
-        for c in range(k):
-            values[c] = _sorted_quantile(v[:, c], w, fraction, dtype)
+            return np.full(self.n_outputs, np.nan), wmin, bad, wsum
+        if w is None and unit_weights:
+            w = np.ones(self.n, dtype=y.dtype)
+        dtype = _work_dtype(self.dtype)
+        values = np.array([_sorted_quantile(v[:, c], w, fraction, dtype)
+                           for c in range(self.n_outputs)])  # fmt: skip
         return values, wmin, 0, wsum
-    eps = float(np.finfo(dtype).eps)
-    kernel = selection.KERNELS.select_pass
-    for c in range(k):
-        def run_pass(level, prefix, lo, hi, c=c):
-            return kernel(y.size, y, p, w, c, mode, level, prefix, lo, hi)
 
-        values[c], wmin, bad, wsum = selection.weighted_quantile(run_pass, fraction, eps, dtype)
+
+def _work_dtype(dtype):
+    """The dtype scikit-learn's quantiles compute in: float32 stays, else float64."""
+    return dtype if dtype == np.float32 else np.dtype(np.float64)
+
+
+def quantiles(reader, mode, fraction, unit_weights=False):
+    """Per-output quantile ``fraction`` of ``|y - p|`` (``mode`` 0) or ``y``
+    (1): ``(values, weight min, values not finite, weight sum)``.
+
+    ``unit_weights``: without sample weights, scikit-learn's weighted
+    percentile of unit weights (the D² scores) rather than ``np.median``
+    (the same values at the median).
+    """
+    if getattr(reader, "small", False):
+        return reader.sorted_quantiles(mode, fraction, unit_weights)
+    work = _work_dtype(reader.dtype)
+    # scikit-learn's percentile rank, alpha * 100, back to a fraction in its dtype
+    fraction = float(work.type(fraction * 100) / work.type(100))
+    eps = float(np.finfo(work).eps)
+    values = np.empty(reader.n_outputs)
+    for c in range(reader.n_outputs):
+        def run_pass(level, prefix, lo, hi, c=c):
+            return reader.select_pass(c, mode, level, prefix, lo, hi)
+
+        values[c], wmin, bad, wsum = selection.weighted_quantile(run_pass, fraction, eps, work)
         if bad or not wsum > 0:
-            return np.full(k, np.nan), wmin, bad, wsum
+            return np.full(reader.n_outputs, np.nan), wmin, bad, wsum
     return values, wmin, 0, wsum
 
 
-def median_state(inputs, params):
-    """State maker: the weighted median of ``|y - p|`` per output."""
-    values, wmin, bad, wsum = _column_quantiles(inputs, 0, 0.5)
-    return QuantileState(values, wmin, inputs.y.shape[0], bad, wsum)
+def median_reader_state(reader, params):
+    values, wmin, bad, wsum = quantiles(reader, 0, 0.5)
+    return QuantileState(values, wmin, reader.n, bad, wsum)
 
 
-median_state.kind = "selection"
-median_state.kernels = selection.KERNELS
+def d2_pinball_reader_state(reader, params):
+    alpha = params.get("alpha", 0.5)
+    values, wmin, bad, wsum = quantiles(reader, 1, alpha, unit_weights=True)
+    if bad or not wsum > 0:
+        return QuantileState(values, wmin, reader.n, bad, wsum)
+    numerator, _, _ = reader.pinball_sums(alpha)
+    denominator, _, _ = reader.pinball_sums(alpha, values)
+    return QuantileState(values, wmin, reader.n, 0, wsum, numerator, denominator)
+
+
+def _on_arrays(reader_state):
+    """State maker of one-shot inputs from a reader's state maker."""
+
+    def state(inputs, params):
+        return reader_state(ArrayReader(inputs), params)
+
+    state.kind = "selection"
+    state.kernels = selection.KERNELS
+    state.reader_state = reader_state
+    return state
+
+
+median_state = _on_arrays(median_reader_state)
+d2_pinball_state = _on_arrays(d2_pinball_reader_state)
 
 
 def _quantile_finish(state, averaging, dtype, params, inputs=None):
     check_weight_sum(state.wsum)
     return average_outputs(state.values, averaging, dtype)
+
+
+def _d2_pinball_finish(state, averaging, dtype, params, inputs=None):
+    check_weight_sum(state.wsum)
+    if state.n < 2:
+        _undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
+        return float("nan")
+    # scikit-learn's mean pinball losses (its weights are ones without sample weights)
+    numerator = state.numerator / state.wsum
+    denominator = state.denominator / state.wsum
+    return _explained_fraction(numerator, denominator, averaging, dtype, True)
 
 
 def moments_state(inputs, params):
@@ -972,6 +1054,19 @@ MEAN_GAMMA_DEVIANCE = register_metric(
 MEDIAN_ABSOLUTE_ERROR = register_metric(
     RegressionMetric("median_absolute_error", median_state, _quantile_finish,
                      float_inputs=False, mergeable=False)  # fmt: skip
+)
+D2_PINBALL_SCORE = register_metric(
+    RegressionMetric(
+        "d2_pinball_score", d2_pinball_state, _d2_pinball_finish,
+        params=(RealParam("alpha", 0.5, (0, 1, "both")),), greater_is_better=True,
+        mergeable=False,
+    )  # fmt: skip
+)
+D2_ABSOLUTE_ERROR_SCORE = register_metric(
+    RegressionMetric(
+        "d2_absolute_error_score", d2_pinball_state, _d2_pinball_finish,
+        greater_is_better=True, mergeable=False,
+    )  # fmt: skip
 )
 MAX_ERROR = register_metric(
     RegressionMetric("max_error", max_state, _max_finish, single_output=True, weighted=False,

@@ -225,9 +225,9 @@ def _units(dtype, group):
     # Sums of a loss's pointwise function are one plain loop, and a maximum
     # less: the cheapest units of all, last, so that the two processes
     # finish close together.  (The metric functions' kernel has a loop per
-    # function: not cheap.)
+    # function, and the quantiles run several kernels: not cheap.)
     cheap = {"metric-" + "+".join(m.name for m in declared) for declared in by_kernels.values()
-             if declared[0].state.kind != "moments"
+             if declared[0].state.kind in ("sums", "max")
              and not getattr(declared[0].state.kernels, "several_loops", False)}  # fmt: skip
     if group == "losses":
         return loss_units

@@ -219,6 +219,10 @@ def _r2_numpy(y, p):
     return 1.0 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2)
 
 
+def _d2_absolute_numpy(y, p):
+    return 1.0 - np.mean(np.abs(y - p)) / np.mean(np.abs(y - np.median(y)))
+
+
 def _explained_variance_numpy(y, p):
     return 1.0 - np.var(y - p) / np.var(y)
 
@@ -255,6 +259,8 @@ _METRIC_PEERS = {
     "mean_gamma_deviance": (lambda y, p: 2 * np.mean(np.log(p / y) + y / p - 1), None),
     "max_error": (lambda y, p: np.max(np.abs(y - p)), None),
     "median_absolute_error": (lambda y, p: np.median(np.abs(y - p)), None),
+    "d2_pinball_score": (_d2_absolute_numpy, None),
+    "d2_absolute_error_score": (_d2_absolute_numpy, None),
 }
 
 

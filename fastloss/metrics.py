@@ -36,6 +36,8 @@ __all__ = [
     "mean_gamma_deviance",
     "max_error",
     "median_absolute_error",
+    "d2_pinball_score",
+    "d2_absolute_error_score",
     "log_loss",
 ]
 
@@ -420,6 +422,63 @@ default='uniform_average'
     """
     return _regression(
         _core.MEDIAN_ABSOLUTE_ERROR, y_true, y_pred, sample_weight, multioutput
+    )
+
+
+def d2_pinball_score(
+    y_true, y_pred, *, sample_weight=None, alpha=0.5, multioutput="uniform_average"
+):
+    """:math:`D^2` score of the pinball loss (drop-in for scikit-learn's).
+
+    ``1 - pinball(y, p) / pinball(y, q)`` per output, ``q`` the weighted
+    ``alpha``-quantile of ``y_true`` (scikit-learn's weighted percentile),
+    found by the radix selection of :func:`median_absolute_error`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    alpha : float in [0, 1], default=0.5
+        The quantile of the pinball loss.
+    multioutput : {'raw_values', 'uniform_average'} or array-like of shape (n_outputs,), \
+default='uniform_average'
+        How to aggregate the scores of several outputs.
+
+    Returns
+    -------
+    float or ndarray of floats
+        NaN (with scikit-learn's ``UndefinedMetricWarning``) for fewer than
+        two samples.
+
+    Examples
+    --------
+    >>> from fastloss import d2_pinball_score
+    >>> d2_pinball_score([1, 2, 3], [1, 3, 3])
+    0.5
+    """
+    return _regression(
+        _core.D2_PINBALL_SCORE, y_true, y_pred, sample_weight, multioutput, alpha=alpha
+    )
+
+
+def d2_absolute_error_score(
+    y_true, y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """:math:`D^2` score of the absolute error (drop-in for scikit-learn's):
+    :func:`d2_pinball_score` with ``alpha=0.5``.
+
+    Examples
+    --------
+    >>> from fastloss import d2_absolute_error_score
+    >>> d2_absolute_error_score([3, -0.5, 2, 7], [2.5, 0.0, 2, 8])
+    0.7647058823529411
+    """
+    return _regression(
+        _core.D2_ABSOLUTE_ERROR_SCORE, y_true, y_pred, sample_weight, multioutput
     )
 
 
