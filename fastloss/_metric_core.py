@@ -463,8 +463,12 @@ SELECTION_MIN_SAMPLES = 16384
 def _sorted_quantile(v, w, fraction, dtype):
     """scikit-learn's quantile of the 1-D ``v``: ``np.median`` (``w`` None),
     else ``_weighted_percentile(..., average=True)``, in ``dtype``."""
-    if w is None:
-        return float(np.median(v))
+    if w is None:  # np.median's arithmetic, without its overhead
+        half = v.shape[0] // 2
+        if v.shape[0] % 2:
+            return float(np.partition(v, half)[half])
+        part = np.partition(v, (half - 1, half))
+        return float((part[half - 1] + part[half]) / dtype.type(2))
     order = np.argsort(v)
     weights = w.astype(dtype)[order]
     cdf = np.cumsum(weights)
@@ -514,8 +518,8 @@ class ArrayReader:
         """(quantiles, weight min, values not finite, weight sum) by sorting."""
         y, p, w = self.inputs.y, self.inputs.p, self.inputs.w
         v = np.abs(y - p) if mode == 0 else y
-        bad = int(np.count_nonzero(~np.isfinite(v)))
-        if w is not None:
+        bad = 0 if np.isfinite(v).all() else int(np.count_nonzero(~np.isfinite(v)))
+        if w is not None and not np.isfinite(w).all():
             bad += int(np.count_nonzero(~np.isfinite(w)))
         wsum = float(self.n) if w is None else float(w.sum())
         wmin = 1.0 if w is None else float(w.min())
