@@ -1039,22 +1039,21 @@ MEAN_TWEEDIE_DEVIANCE = register_metric(
         check_values=_check_tweedie_domain,
     )  # fmt: skip
 )
-_poisson_theta, _poisson_check = _fixed_power(1)
-MEAN_POISSON_DEVIANCE = register_metric(
-    RegressionMetric(
-        "mean_poisson_deviance", sums_of(_VALUES, _poisson_theta), mean_of_sums(),
-        single_output=True, domain="positive", check_values=_poisson_check,
-        error_name="mean_tweedie_deviance",
-    )  # fmt: skip
-)
-_gamma_theta, _gamma_check = _fixed_power(2)
-MEAN_GAMMA_DEVIANCE = register_metric(
-    RegressionMetric(
-        "mean_gamma_deviance", sums_of(_VALUES, _gamma_theta), mean_of_sums(),
-        single_output=True, domain="positive", check_values=_gamma_check,
-        error_name="mean_tweedie_deviance",
-    )  # fmt: skip
-)
+
+
+def _deviance_at(name, power):
+    """Declaration of scikit-learn's Tweedie deviance at a fixed ``power``."""
+    theta, check = _fixed_power(power)
+    return register_metric(
+        RegressionMetric(
+            name, sums_of(_VALUES, theta), mean_of_sums(), single_output=True,
+            domain="positive", check_values=check, error_name="mean_tweedie_deviance",
+        )  # fmt: skip
+    )
+
+
+MEAN_POISSON_DEVIANCE = _deviance_at("mean_poisson_deviance", 1)
+MEAN_GAMMA_DEVIANCE = _deviance_at("mean_gamma_deviance", 2)
 MEDIAN_ABSOLUTE_ERROR = register_metric(
     RegressionMetric("median_absolute_error", median_state, _quantile_finish,
                      float_inputs=False, mergeable=False)  # fmt: skip
