@@ -167,6 +167,12 @@ def test_distributed_metrics_and_training(client):
         fastloss.mean_squared_error(y, proba), fastloss.mean_squared_error(y_np, proba_np),
         rtol=1e-12,
     )
+    # The quantile metrics: every selection pass runs over the workers' blocks.
+    weights = rs.random_sample(40_000, chunks=5000)
+    w_np = client.compute(weights, sync=True)
+    for name in ("median_absolute_error", "d2_absolute_error_score"):
+        func = getattr(fastloss, name)
+        assert func(y, proba, sample_weight=weights) == func(y_np, proba_np, sample_weight=w_np)
     # Kernels ran (and compiled) on the workers.
     ran = client.run(lambda: "fastloss" in sys.modules)
     assert len(ran) == 2 and all(ran.values())
