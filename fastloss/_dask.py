@@ -16,9 +16,11 @@ from ._losses.selection import merge_passes
 from ._metric_core import (
     ArrayReader,
     check_weights,
+    moments_state,
     output_weights,
     promoted_dtype,
     regression_inputs,
+    target_moments,
 )
 from ._validation import as_ndarray, check_consistent_length
 
@@ -124,8 +126,13 @@ def _block_pass(metric, multioutput, y, p, w, col, mode, level, prefix, lo, hi):
     return part, inputs.y.shape[1], inputs.dtype, inputs.y.shape[0]
 
 
-def _block_pinball(metric, multioutput, y, p, w, alpha, quantiles):
-    return ArrayReader(_block_inputs(metric, multioutput, y, p, w)).pinball_sums(alpha, quantiles)
+def _block_value_sums(metric, multioutput, y, p, w, kernels, theta, constants):
+    reader = ArrayReader(_block_inputs(metric, multioutput, y, p, w))
+    return reader.value_sums(kernels, theta, constants)
+
+
+def _block_moments(metric, multioutput, y, p, w):
+    return moments_state(_block_inputs(metric, multioutput, y, p, w), {})
 
 
 class _DaskReader:
@@ -160,15 +167,31 @@ class _DaskReader:
     def select_pass(self, col, mode, level, prefix, lo, hi):
         return merge_passes([part[0] for part in self._run(col, mode, level, prefix, lo, hi)])
 
-    def pinball_sums(self, alpha, quantiles=None):
+    def value_sums(self, kernels, theta, constants=None):
         import dask
 
         parts = dask.compute(*[
-            dask.delayed(_block_pinball)(self.metric, self.multioutput, *block, alpha, quantiles)
+            dask.delayed(_block_value_sums)(self.metric, self.multioutput, *block,
+                                            kernels, theta, constants)
             for block in self.blocks
         ])  # fmt: skip
         sums = sum(part[0] for part in parts)
         return sums, sum(part[1] for part in parts), min(part[2] for part in parts)
+
+    def check_finite(self):
+        """(Every block's values were checked by the first pass.)"""
+
+    def target_moments(self):
+        import dask
+
+        states = dask.compute(*[
+            dask.delayed(_block_moments)(self.metric, self.multioutput, *block)
+            for block in self.blocks
+        ])  # fmt: skip
+        total = states[0]
+        for state in states[1:]:
+            total.merge(state)
+        return target_moments(total)
 
 
 def _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params):

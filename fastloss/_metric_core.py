@@ -503,16 +503,26 @@ class ArrayReader:
         i = self.inputs
         return selection.KERNELS.select_pass(i.y.size, i.y, i.p, i.w, col, mode, level, prefix, lo, hi)
 
-    def pinball_sums(self, alpha, quantiles=None):
-        """Per-output weighted pinball sums of the predictions, or of the
-        constant ``quantiles`` (one per output: a scratch array of them);
-        also the weight sum and minimum."""
+    def value_sums(self, kernels, theta, constants=None):
+        """Per-output weighted sums of ``kernels``' pointwise function of the
+        predictions, or of ``constants`` (one per output, in place of the
+        predictions: a scratch array of them); also the weight sum and minimum."""
         i = self.inputs
-        p = i.p if quantiles is None else np.empty_like(i.y)
-        if quantiles is not None:
-            p[...] = quantiles.astype(p.dtype)
-        theta = metric_values.theta(metric_values.PINBALL, alpha)
-        return metric_values.KERNELS.metric_sums(i.y.size, i.y, p, i.w, theta)
+        p = i.p if constants is None else np.empty_like(i.y)
+        if constants is not None:
+            p[...] = np.asarray(constants).astype(p.dtype)
+        return kernels.metric_sums(i.y.size, i.y, p, i.w, theta)
+
+    def check_finite(self):
+        """scikit-learn's error for NaN or inf in the inputs."""
+        self.inputs.check_finite()
+
+    def target_moments(self):
+        """Per-output weighted means of ``y_true`` and whether each column is
+        constant (among its weighted rows: its M2 is 0, exactly, in the
+        moments kernel's arithmetic)."""
+        return target_moments(moments_state(self.inputs, {}))
+
 
     def sorted_quantiles(self, mode, fraction, unit_weights):
         """(quantiles, weight min, values not finite, weight sum) by sorting."""
@@ -531,6 +541,11 @@ class ArrayReader:
         values = np.array([_sorted_quantile(v[:, c], w, fraction, dtype)
                            for c in range(self.n_outputs)])  # fmt: skip
         return values, wmin, 0, wsum
+
+
+def target_moments(state):
+    """(means of y, constant columns) of a :class:`MomentsState`."""
+    return state.column(moments.MEAN_Y) + state.shifts[:, 0], state.column(moments.M2_Y) == 0
 
 
 def _work_dtype(dtype):
@@ -573,9 +588,38 @@ def d2_pinball_reader_state(reader, params):
     values, wmin, bad, wsum = quantiles(reader, 1, alpha, unit_weights=True)
     if bad or not wsum > 0:
         return QuantileState(values, wmin, reader.n, bad, wsum)
-    numerator, _, _ = reader.pinball_sums(alpha)
-    denominator, _, _ = reader.pinball_sums(alpha, values)
+    theta = metric_values.theta(metric_values.PINBALL, alpha)
+    numerator, _, _ = reader.value_sums(metric_values.KERNELS, theta)
+    denominator, _, _ = reader.value_sums(metric_values.KERNELS, theta, values)
     return QuantileState(values, wmin, reader.n, 0, wsum, numerator, denominator)
+
+
+def _deviance_kernels(power):
+    """(kernels, theta) of the Tweedie deviance of ``power`` (0: the squared error's)."""
+    if float(power) == 0.0:
+        return squared_error.KERNELS, NO_PARAMS
+    return metric_values.KERNELS, metric_values.tweedie_theta(power)
+
+
+def d2_tweedie_reader_state(reader, params):
+    """The deviance of the predictions and of the targets' weighted mean:
+    two passes (the mean first), so not mergeable."""
+    kernels, theta = _deviance_kernels(params["power"])
+    numerator, wsum, wmin = reader.value_sums(kernels, theta)
+    n = reader.n
+    if n < 2:
+        # scikit-learn answers NaN below two samples after its NaN/inf checks,
+        # before those of the deviance's domain.
+        reader.check_finite()
+        zero = np.zeros(1)
+        return QuantileState(zero, wmin, n, 0, wsum, zero, zero)
+    means, constant = reader.target_moments()
+    denominator, _, _ = reader.value_sums(kernels, theta, means)
+    # A constant target's null deviance is 0: what the pow and log of equal
+    # values leave is rounding (the one-shot finish redoes scikit-learn's).
+    denominator = np.where(constant, 0.0, denominator)
+    return QuantileState(means, wmin, n, 0, wsum, numerator, denominator)
+
 
 
 def _on_arrays(reader_state):
@@ -592,11 +636,53 @@ def _on_arrays(reader_state):
 
 median_state = _on_arrays(median_reader_state)
 d2_pinball_state = _on_arrays(d2_pinball_reader_state)
+d2_tweedie_state = _on_arrays(d2_tweedie_reader_state)
+d2_tweedie_state.kind = "passes"
+d2_tweedie_state.kernels = metric_values.KERNELS
 
 
 def _quantile_finish(state, averaging, dtype, params, inputs=None):
     check_weight_sum(state.wsum)
     return average_outputs(state.values, averaging, dtype)
+
+
+def _d2_tweedie_finish(state, averaging, dtype, params, inputs=None):
+    check_weight_sum(state.wsum)
+    if state.n < 2:
+        _undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
+        return float("nan")
+    numerator = float(state.numerator[0]) / state.wsum
+    denominator = float(state.denominator[0]) / state.wsum
+    if denominator == 0 and inputs is not None:
+        # A constant target: scikit-learn's mean of it may round, and its
+        # answer then depends on that (the one-shot path redoes its arithmetic).
+        denominator = _sklearn_tweedie_null_deviance(inputs, params["power"])
+    return 1 - numerator / denominator  # scikit-learn's: ZeroDivisionError at 0
+
+
+def _sklearn_tweedie_null_deviance(inputs, power):
+    """scikit-learn's null deviance of a constant target (its
+    ``_mean_tweedie_deviance`` at the target's mean, warnings included), in
+    float64: fastloss computes float32 inputs in float64, as its other metrics."""
+    y, w = inputs.y[:, 0].astype(np.float64), inputs.w
+    m = np.average(y, weights=w)
+    p = power
+    if p < 0:
+        dev = 2 * (np.power(np.where(y > 0, y, 0.0), 2 - p) / ((1 - p) * (2 - p))
+                   - y * np.power(m, 1 - p) / (1 - p) + np.power(m, 2 - p) / (2 - p))  # fmt: skip
+    elif p == 0:
+        dev = (y - m) ** 2
+    elif p == 1:
+        ratio = y / m
+        with np.errstate(divide="ignore", invalid="ignore"):  # scikit-learn's _xlogy
+            xlogy = np.where(y == 0.0, 0.0, y * np.log(ratio))
+        dev = 2 * (xlogy - y + m)
+    elif p == 2:
+        dev = 2 * (np.log(m / y) + y / m - 1)
+    else:
+        dev = 2 * (np.power(y, 2 - p) / ((1 - p) * (2 - p))
+                   - y * np.power(m, 1 - p) / (1 - p) + np.power(m, 2 - p) / (2 - p))  # fmt: skip
+    return float(np.average(dev, weights=w))
 
 
 def _d2_pinball_finish(state, averaging, dtype, params, inputs=None):
@@ -1069,6 +1155,13 @@ D2_ABSOLUTE_ERROR_SCORE = register_metric(
     RegressionMetric(
         "d2_absolute_error_score", d2_pinball_state, _d2_pinball_finish,
         greater_is_better=True, mergeable=False,
+    )  # fmt: skip
+)
+D2_TWEEDIE_SCORE = register_metric(
+    RegressionMetric(
+        "d2_tweedie_score", d2_tweedie_state, _d2_tweedie_finish, params=(_POWER,),
+        greater_is_better=True, single_output=True, domain="positive", mergeable=False,
+        check_values=_check_tweedie_domain,
     )  # fmt: skip
 )
 MAX_ERROR = register_metric(

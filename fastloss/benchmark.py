@@ -261,6 +261,7 @@ _METRIC_PEERS = {
     "median_absolute_error": (lambda y, p: np.median(np.abs(y - p)), None),
     "d2_pinball_score": (_d2_absolute_numpy, None),
     "d2_absolute_error_score": (_d2_absolute_numpy, None),
+    "d2_tweedie_score": (_r2_numpy, None),  # power 0: the r2 of one output
 }
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "median_absolute_error",
     "d2_pinball_score",
     "d2_absolute_error_score",
+    "d2_tweedie_score",
     "log_loss",
 ]
 
@@ -480,6 +481,39 @@ def d2_absolute_error_score(
     return _regression(
         _core.D2_ABSOLUTE_ERROR_SCORE, y_true, y_pred, sample_weight, multioutput
     )
+
+
+def d2_tweedie_score(y_true, y_pred, *, sample_weight=None, power=0):
+    """:math:`D^2` score of the Tweedie deviance (drop-in for scikit-learn's).
+
+    ``1 - deviance(y, p) / deviance(y, mean(y))``: two passes over the data,
+    the weighted mean of ``y_true`` first (from its moments), then the
+    deviance of that constant (so no streaming accumulator).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth (correct) target values.
+    y_pred : array-like of shape (n_samples,)
+        Estimated target values.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    power : float, default=0
+        Tweedie power, as in :func:`mean_tweedie_deviance`.
+
+    Returns
+    -------
+    float
+        NaN (with scikit-learn's ``UndefinedMetricWarning``) for fewer than
+        two samples.
+
+    Examples
+    --------
+    >>> from fastloss import d2_tweedie_score
+    >>> d2_tweedie_score([0.5, 1, 2.5, 7], [1, 1, 5, 3.5], power=1)
+    0.48791...
+    """
+    return _regression(_core.D2_TWEEDIE_SCORE, y_true, y_pred, sample_weight, power=power)
 
 
 # -- log loss -------------------------------------------------------------------
