@@ -176,8 +176,11 @@ def plain_inputs(metric, y_true, y_pred, sample_weight, multioutput):
     if metric.single_output and k > 1:
         return None
     n = shape[0]
+    result = dtype
+    if sample_weight is not None and metric.float_inputs:
+        result = np.result_type(dtype, sample_weight.dtype)  # float64 weights: float64 results
     return RegressionInputs(
-        y_true.reshape(n, k), y_pred.reshape(n, k), sample_weight, multioutput, dtype
+        y_true.reshape(n, k), y_pred.reshape(n, k), sample_weight, multioutput, result
     )
 
 

@@ -99,6 +99,23 @@ def test_regression_float32_against_float64_reference(backend, name, rng):
 
 
 @pytest.mark.parametrize("name", REGRESSION)
+@pytest.mark.parametrize("weights", [None, np.float32, np.float64])
+def test_regression_result_dtype_of_float32_inputs(backend, name, weights, rng):
+    """float32 targets and predictions, with weights of either dtype: the
+    raw values come in scikit-learn's dtype (float64 weights make float64)."""
+    metric = METRICS[name]
+    y, p = values_for(metric, rng, (50, n_outputs_for(metric, 2)))
+    y, p = y.astype(np.float32), p.astype(np.float32)
+    w = None if weights is None or not metric.weighted else rng.uniform(0.5, 2, 50).astype(weights)
+    kwargs = kwargs_for(metric, w, "raw_values")
+    ours = getattr(fastloss, name)(y, p, **kwargs)
+    theirs = getattr(skm, name)(y, p, **kwargs)
+    assert type(ours) is type(theirs)
+    if isinstance(theirs, np.ndarray):
+        assert ours.dtype == theirs.dtype
+
+
+@pytest.mark.parametrize("name", REGRESSION)
 @pytest.mark.parametrize("n", [1, 7, 4096, 4097, 100_003])
 def test_regression_sizes_and_layouts(backend, name, n, rng):
     """Block edges, serial and parallel sizes, and non-contiguous inputs."""
