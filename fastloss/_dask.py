@@ -14,6 +14,7 @@ from . import streaming
 from ._log_loss_core import check_class_count, finish, log_loss_sums
 from ._losses.selection import merge_passes
 from ._metric_core import (
+    SELECTION_MIN_SAMPLES,
     ArrayReader,
     check_weights,
     moments_state,
@@ -131,6 +132,10 @@ def _block_value_sums(metric, multioutput, y, p, w, kernels, theta, constants):
     return reader.value_sums(kernels, theta, constants)
 
 
+def _block_check_values(metric, multioutput, y, p, w, params):
+    metric.check_values(_block_inputs(metric, multioutput, y, p, w), params)
+
+
 def _block_moments(metric, multioutput, y, p, w):
     return moments_state(_block_inputs(metric, multioutput, y, p, w), {})
 
@@ -181,6 +186,18 @@ class _DaskReader:
     def check_finite(self):
         """(Every block's values were checked by the first pass.)"""
 
+    def check_values(self):
+        """scikit-learn's error for values outside the metric's domain, from
+        the first block that has one."""
+        import dask
+
+        if self.metric.check_values is not None:
+            dask.compute(*[
+                dask.delayed(_block_check_values)(self.metric, self.multioutput, *block,
+                                                  self.params)
+                for block in self.blocks
+            ])  # fmt: skip
+
     def target_moments(self):
         import dask
 
@@ -197,7 +214,19 @@ class _DaskReader:
 def _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params):
     """A quantile metric on Dask arrays (see :class:`_DaskReader`)."""
     reader = _DaskReader(metric, multioutput, y_true, y_pred, sample_weight)
+    if reader.n < SELECTION_MIN_SAMPLES:
+        # Few rows: the one-shot function's path on them (a quantile sorts there,
+        # and a constant target gets scikit-learn's arithmetic), so both agree.
+        import dask
+
+        y, p, w = dask.compute(*prepare(y_true, y_pred, sample_weight))
+        inputs = regression_inputs(metric, y, p, w, multioutput)
+        state = metric.compute(inputs, params)
+        return metric.finish(state, inputs.averaging, inputs.dtype, params, inputs)
+    reader.params = params
     state = metric.state.reader_state(reader, params)
+    if not state.finite():
+        reader.check_values()  # values outside the metric's domain: its error
     averaging = output_weights(metric, multioutput, reader.n_outputs)
     return metric.finish(state, averaging, reader.dtype, params)
 

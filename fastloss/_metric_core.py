@@ -889,6 +889,8 @@ class RealParam:
         self.name, self.default, self.ranges = name, default, ranges
 
     def _contains(self, x):
+        if not math.isfinite(x):
+            return False  # scikit-learn's Interval refuses inf and NaN
         for low, high, closed in self.ranges:
             above = low is None or (x >= low if closed in ("both", "left") else x > low)
             below = high is None or (x <= high if closed in ("both", "right") else x < high)

@@ -64,6 +64,8 @@ REGRESSION_CASES = {
     "alpha_string": (([1.0, 2.0], [1.0, 3.0]), {"alpha": "0.5"}),
     "power_between_zero_and_one": (([1.0, 2.0], [1.0, 3.0]), {"power": 0.5}),
     "power_none": (([1.0, 2.0], [1.0, 3.0]), {"power": None}),
+    "power_inf": (([1.0, 2.0], [1.0, 3.0]), {"power": np.inf}),
+    "alpha_inf": (([1.0, 2.0], [1.0, 3.0]), {"alpha": np.inf}),
     "power_negative_pred_zero": (([1.0, 2.0], [0.0, 3.0]), {"power": -1.0}),
     "power_1_5_true_negative": (([-1.0, 2.0], [1.0, 3.0]), {"power": 1.5}),
     "power_3_true_zero": (([0.0, 2.0], [1.0, 3.0]), {"power": 3}),

@@ -105,3 +105,35 @@ def test_selection_reads_no_copy_of_the_data(rng):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 8 * 2**20 < n * 8  # a few histograms of 65,536 buckets, not n values
+
+
+def test_selection_below_the_target_never_rounds_past_it(backend):
+    """A weight sum below the chosen bucket that rounds past the target made
+    every deeper level empty (an infinite quantile, a NaN score)."""
+    y = np.zeros(SELECTION_MIN_SAMPLES)
+    w = np.zeros(SELECTION_MIN_SAMPLES)
+    y[:3], w[:3] = [1.0, 4.1, 4.2], [0.1, 1.5, 1.5]
+    alpha = 0.03225806451612904
+    ours = fastloss.d2_pinball_score(y, y + 0.1, sample_weight=w, alpha=alpha)
+    assert ours == skm.d2_pinball_score(y, y + 0.1, sample_weight=w, alpha=alpha)
+
+
+def test_dask_few_rows_take_the_one_shot_path(backend):
+    """Below the selection threshold a Dask input sorts, as the NumPy call does."""
+    da = pytest.importorskip("dask.array")
+    y = np.arange(10, dtype=np.float32)
+    p = np.zeros(10, dtype=np.float32)
+    w = np.full(10, 0.1)
+    ours = fastloss.median_absolute_error(da.from_array(y, chunks=4), p, sample_weight=w)
+    assert ours == fastloss.median_absolute_error(y, p, sample_weight=w)
+    assert ours == skm.median_absolute_error(y, p, sample_weight=w)
+
+
+def test_dask_d2_tweedie_checks_the_domain(backend, rng):
+    da = pytest.importorskip("dask.array")
+    y = np.exp(rng.normal(size=SELECTION_MIN_SAMPLES + 10))
+    p = y * 1.1
+    y[3] = -1.0
+    for arr in (y, da.from_array(y, chunks=7000)):
+        with pytest.raises(ValueError, match="power=1.5 can only be used on non-negative y"):
+            fastloss.d2_tweedie_score(arr, p, power=1.5)

@@ -183,7 +183,10 @@ def weighted_quantile(run_pass, fraction, eps, dtype):
         if b >= N_BUCKETS:  # rounding put the target past the total: the largest value
             b = int(np.flatnonzero(weights > 0)[-1])
         levels.append((weights, low, b))
-        below = float(cumulative[b] - weights[b])
+        # The weight below bucket b: the running sum before it (cumulative[b]
+        # - weights[b] can round past the target, and the next level would
+        # then find nothing).
+        below = float(cumulative[b - 1]) if b > 0 else below
         if low[b] == high[b] or level == LEVELS - 1:
             break
         prefix = (prefix << BITS) | b
