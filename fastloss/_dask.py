@@ -115,11 +115,11 @@ def _block_inputs(metric, multioutput, y, p, w):
     return regression_inputs(metric, y, p, w, multioutput)
 
 
-def _block_pass(metric, multioutput, y, p, w, col, mode, level, prefix, lo, hi):
+def _block_pass(metric, multioutput, y, p, w, col, mode, level, prefix):
     """One selection pass over one block, its inputs checked as the one-shot
     function checks them; also the block's output count, result dtype and rows."""
     inputs = _block_inputs(metric, multioutput, y, p, w)
-    part = ArrayReader(inputs).select_pass(col, mode, level, prefix, lo, hi)
+    part = ArrayReader(inputs).select_pass(col, mode, level, prefix)
     if level == 0:  # the values' checks, as the one-shot function's
         if part[4]:
             inputs.check_finite()
@@ -151,13 +151,13 @@ class _DaskReader:
         self._cached = {}
         # The first pass of |y - p| checks every block's values (NaN, inf,
         # weights) and tells the shape; a median's selection starts with it.
-        parts = self._run(0, 0, 0, 0, -np.inf, np.inf)
+        parts = self._run(0, 0, 0, 0)
         self._cached[(0, 0, 0, 0)] = parts
         self.n_outputs = parts[0][1]
         self.dtype = promoted(part[2] for part in parts)
         self.n = sum(part[3] for part in parts)
 
-    def _run(self, col, mode, level, prefix, lo, hi):
+    def _run(self, col, mode, level, prefix):
         import dask
 
         cached = self._cached.pop((col, mode, level, prefix), None)
@@ -165,12 +165,12 @@ class _DaskReader:
             return cached
         return dask.compute(*[
             dask.delayed(_block_pass)(self.metric, self.multioutput, *block,
-                                      col, mode, level, prefix, lo, hi)
+                                      col, mode, level, prefix)
             for block in self.blocks
         ])  # fmt: skip
 
-    def select_pass(self, col, mode, level, prefix, lo, hi):
-        return merge_passes([part[0] for part in self._run(col, mode, level, prefix, lo, hi)])
+    def select_pass(self, col, mode, level, prefix):
+        return merge_passes([part[0] for part in self._run(col, mode, level, prefix)])
 
     def value_sums(self, kernels, theta, constants=None):
         import dask

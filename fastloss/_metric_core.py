@@ -502,9 +502,9 @@ class ArrayReader:
         self.dtype = inputs.dtype
         self.small = self.n < SELECTION_MIN_SAMPLES
 
-    def select_pass(self, col, mode, level, prefix, lo, hi):
+    def select_pass(self, col, mode, level, prefix):
         i = self.inputs
-        return selection.KERNELS.select_pass(i.y.size, i.y, i.p, i.w, col, mode, level, prefix, lo, hi)
+        return selection.KERNELS.select_pass(i.y.size, i.y, i.p, i.w, col, mode, level, prefix)
 
     def value_sums(self, kernels, theta, constants=None):
         """Per-output weighted sums of ``kernels``' pointwise function of the
@@ -572,8 +572,8 @@ def quantiles(reader, mode, fraction, unit_weights=False):
     eps = float(np.finfo(work).eps)
     values = np.empty(reader.n_outputs)
     for c in range(reader.n_outputs):
-        def run_pass(level, prefix, lo, hi, c=c):
-            return reader.select_pass(c, mode, level, prefix, lo, hi)
+        def run_pass(level, prefix, c=c):
+            return reader.select_pass(c, mode, level, prefix)
 
         values[c], wmin, bad, wsum = selection.weighted_quantile(run_pass, fraction, eps, work)
         if bad or not wsum > 0:

@@ -20,8 +20,8 @@ def _kernel_quantile(y, p, w, mode=0, fraction=0.5):
     """The selection run directly (any size: below the one-shot path's sort threshold too)."""
     dtype = y.dtype if y.dtype == np.float32 else np.dtype(np.float64)
 
-    def run_pass(level, prefix, lo, hi):
-        return selection.KERNELS.select_pass(y.size, y, p, w, 0, mode, level, prefix, lo, hi)
+    def run_pass(level, prefix):
+        return selection.KERNELS.select_pass(y.size, y, p, w, 0, mode, level, prefix)
 
     return selection.weighted_quantile(run_pass, fraction, float(np.finfo(dtype).eps), dtype)[0]
 

@@ -45,12 +45,11 @@ def _key(v):
 
 @jit(rows=Rows(args=(0, 1, 2), merge=("sum", "minimum", "maximum", "min", "sum")),
      absent=Absent(weights=(2,)))  # fmt: skip
-def _select_pass_numba(y, p, w, col, mode, level, prefix, lo, hi):
+def _select_pass_numba(y, p, w, col, mode, level, prefix):
     """One pass over column ``col`` of (n, k) ``y``, ``p``: values ``|y - p|``
     (``mode`` 0, in the inputs' dtype, as scikit-learn computes them) or
     ``y`` (``mode`` 1).  Among the values of positive weight whose key's top
-    ``16 * level`` bits equal ``prefix`` (values in [``lo``, ``hi``], the
-    prefix's range: the NumPy twin's filter): per bucket of the next 16
+    ``16 * level`` bits equal ``prefix``: per bucket of the next 16
     bits, the weight sum, the smallest and the largest value.  Also the
     smallest weight and the number of values or weights that are not finite.
 
@@ -98,7 +97,7 @@ def _select_pass_numba(y, p, w, col, mode, level, prefix, lo, hi):
     return weights, low, high, wmin, bad
 
 
-def _select_pass_numpy(y, p, w, col, mode, level, prefix, lo, hi):
+def _select_pass_numpy(y, p, w, col, mode, level, prefix):
     y64 = y[:, col]
     v = np.abs(y64 - p[:, col]) if mode == 0 else y64
     v = v.astype(np.float64)
@@ -139,32 +138,17 @@ def merge_passes(parts):
     return weights, low, high, wmin, bad
 
 
-def _value_of(u):
-    """The float64 whose key (:func:`_key`, as an unsigned int) is ``u``."""
-    bits = u - (1 << 63) if u >= (1 << 63) else (1 << 64) - 1 - u
-    return float(np.array(bits, np.uint64).view(np.float64))
-
-
-def _prefix_range(prefix, level):
-    """[lowest, highest] value of the keys whose top ``16 * level`` bits are ``prefix``."""
-    rest = 64 - BITS * level
-    lo = _value_of(prefix << rest)
-    hi = _value_of((prefix << rest) | ((1 << rest) - 1))
-    # Bit patterns past the infinities are NaNs: the range ends at infinity there.
-    return (-np.inf if lo != lo else lo), (np.inf if hi != hi else hi)
-
-
 def weighted_quantile(run_pass, fraction, eps, dtype):
     """The ``averaged_inverted_cdf`` quantile ``fraction`` of the values a
     pass reads, by radix selection.
 
-    ``run_pass(level, prefix, lo, hi)`` returns a pass's ``(weights, low,
+    ``run_pass(level, prefix)`` returns a pass's ``(weights, low,
     high, wmin, bad)``.  Returns ``(value, wmin, bad, total weight)``; with ``bad`` (values
     not finite) or no positive weight, ``value`` is NaN (the caller raises).
     ``eps`` is scikit-learn's tolerance of "the target is on a value" (the
     dtype's epsilon); the average of two values is taken in ``dtype``.
     """
-    weights, low, high, wmin, bad = run_pass(0, 0, -np.inf, np.inf)
+    weights, low, high, wmin, bad = run_pass(0, 0)
     total = float(weights.sum())
     if bad or not total > 0.0:
         return np.nan, wmin, bad, total
@@ -176,8 +160,7 @@ def weighted_quantile(run_pass, fraction, eps, dtype):
     prefix = 0
     for level in range(LEVELS):
         if level:
-            lo, hi = _prefix_range(prefix, level)
-            weights, low, high, _, _ = run_pass(level, prefix, lo, hi)
+            weights, low, high, _, _ = run_pass(level, prefix)
         cumulative = below + np.cumsum(weights)
         b = int(np.searchsorted(cumulative, target))  # first bucket reaching the target
         if b >= N_BUCKETS:  # rounding put the target past the total: the largest value
