@@ -2,8 +2,9 @@
 
 Run:  python bench/metric_family.py [--n N] [--repeat R]
 
-Every declared metric (read from the registry, nothing listed here), float64,
-2 threads, values of the metric's declared domain:
+Every declared metric (read from the registries, nothing listed here),
+float64, 2 threads, values of the metric's declared domain (metrics of class
+predictions: binary labels 0/1 and 1-D predictions):
 
 - ``vs sklearn``: scikit-learn's time over fastloss's, at N and (its own
   column) at N = 100, where every metric's target is 15x;
@@ -42,6 +43,7 @@ TARGETS = {
     "mean_gamma_deviance": (20, False, None),
     "median_absolute_error": (4, False, None),
     "d2_absolute_error_score": (20, False, None),
+    "brier_score_loss": (20, False, None),
 }
 #: Weighted targets at N = 10M.
 WEIGHTED_TARGETS = {"median_absolute_error": 20}
@@ -60,8 +62,16 @@ def main(argv=None):
 
     import fastloss
     from fastloss._floor import read_floor
+    from fastloss._class_metric_core import example_inputs
     from fastloss._metric_core import example_values
-    from fastloss._registry import METRICS
+    from fastloss._registry import CLASS_METRICS, METRICS
+
+    # Every declared metric: regression ones on values of their domain,
+    # those of class predictions on binary labels 0/1 (1-D predictions).
+    declared = [(name, metric, lambda n, metric=metric: example_values(metric, rng, n))
+                for name, metric in METRICS.items()]
+    declared += [(name, metric, lambda n, metric=metric: example_inputs(metric, rng, n, 2))
+                 for name, metric in CLASS_METRICS.items()]  # fmt: skip
 
     fastloss.set_num_threads(2)
     rng = np.random.default_rng(0)
@@ -70,20 +80,20 @@ def main(argv=None):
     print(f"{'metric':32} {'vs sklearn':>10} {'target':>7} {'weighted':>9} {'target':>7} "
           f"{'of floor':>9} {'target':>7} {'N=100':>7} {'peak mem':>10}")
     missed = 0
-    for name, metric in METRICS.items():
+    for name, metric, inputs in declared:
         ours, theirs = getattr(fastloss, name), getattr(skm, name)
-        y, p = example_values(metric, rng, args.n)
+        y, p = inputs(args.n)
         times = round_times([lambda: ours(y, p), lambda: theirs(y, p),
                              lambda: read_floor(y.size, y, p)], args.repeat)  # fmt: skip
         speedup = float(np.median(times[:, 1] / times[:, 0]))
         floor = float(np.median(times[:, 2] / times[:, 0]))
         weighted = None
-        if metric.weighted:
+        if getattr(metric, "weighted", True):
             w = rng.uniform(0.5, 1.5, size=args.n)
             wtimes = round_times([lambda: ours(y, p, sample_weight=w),
                                   lambda: theirs(y, p, sample_weight=w)], args.repeat)  # fmt: skip
             weighted = float(np.median(wtimes[:, 1] / wtimes[:, 0]))
-        ys, ps = example_values(metric, rng, 100)
+        ys, ps = inputs(100)
         small = round_times([lambda: [ours(ys, ps) for _ in range(100)],
                              lambda: [theirs(ys, ps) for _ in range(100)]],
                             args.repeat, settle=0.0)  # fmt: skip

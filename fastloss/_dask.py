@@ -255,3 +255,43 @@ def log_loss(y_true, y_proba, normalize, sample_weight, labels):
 
     make = lambda: streaming.LogLoss(labels, normalize=normalize)  # noqa: E731
     return accumulate(make, y_true, y_proba, sample_weight).result()
+
+
+def class_metric(metric, y_true, y_pred, sample_weight, keywords):
+    """A metric of class predictions (``fastloss._class_metric_core``): the
+    classes of the whole ``y_true`` first (one pass over it), then one
+    accumulator per block given them, merged."""
+    import dask
+    import dask.array as da
+
+    if metric.proba and not is_dask(y_pred):  # nullable probabilities are float64
+        y_pred = as_ndarray(y_pred, extension_dtype=np.float64)
+    y_true, y_pred, sample_weight = prepare(y_true, y_pred, sample_weight)
+    labels = keywords.get("labels")
+    binary = y_pred.ndim == 1 or y_pred.shape[1] == 1
+    if y_true.ndim == 2 and y_true.shape[1] > 1:
+        # A label indicator matrix (rare): the one-shot function's checks on
+        # the computed arrays.
+        return metric.compute(*dask.compute(y_true, y_pred, sample_weight), **keywords)
+    y = y_true if is_dask(y_true) else da.from_array(y_true)
+    classes = np.unique(da.unique(y.reshape(-1)).compute())
+    if not metric.proba:  # hinge_loss: labels decide between binary and multiclass
+        declared = classes if labels is None else np.unique(as_ndarray(labels))
+        if declared.size <= 2 < classes.size:
+            # Binary by its labels, multiclass by y_true (scikit-learn's odd
+            # case): the one-shot function on the computed arrays.
+            return metric.compute(*dask.compute(y_true, y_pred, sample_weight), **keywords)
+        stream = declared if declared.size > 2 else classes
+    elif binary and "pos_label" in metric.keywords:
+        stream = classes  # the binary path: y_true's own classes
+    elif labels is None:
+        n_columns = 2 if binary else y_pred.shape[1]
+        display = (lambda c: c.astype(bool)) if classes.dtype.kind == "b" else (lambda c: c)
+        check_class_count(classes, n_columns, False, display)
+        stream = classes
+    else:
+        stream = labels
+    rest = {k: v for k, v in keywords.items() if k != "labels"}
+    cls = streaming.accumulator_of_metric(metric)
+    make = lambda: cls(stream, **rest)  # noqa: E731
+    return accumulate(make, y_true, y_pred, sample_weight).result()

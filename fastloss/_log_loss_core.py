@@ -7,12 +7,13 @@ accumulator and the Dask path finish it alike.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
 
 from ._losses import log_loss as _log_loss_kernels
-from ._metric_core import check_weight_sum
+from ._metric_core import caller_outside_fastloss, check_weight_sum
 from ._validation import (
     as_float_array,
     as_label_array,
@@ -34,7 +35,7 @@ def _check_proba_values(p):
         raise ValueError(f"y_prob contains values lower than 0: {p.min()}")
 
 
-def _check_labels_values(y, where="y_true"):
+def _check_labels_values(y, where="y_true", name="log_loss"):
     """scikit-learn's checks on label values that no fast path covers (slow path)."""
     if y.dtype.kind == "f":
         raise_if_not_finite(y, "y")
@@ -42,9 +43,21 @@ def _check_labels_values(y, where="y_true"):
         continuous = (y != np.floor(y)) | (np.abs(y) >= 2.0**63)
         if np.any(continuous):
             raise ValueError(
-                f"Unknown label type: continuous. log_loss needs discrete class labels in "
+                f"Unknown label type: continuous. {name} needs discrete class labels in "
                 f"{where}, got values such as {y[continuous][:3].tolist()}."
             )
+
+
+@contextlib.contextmanager
+def _weights_first(w):
+    """scikit-learn checks the sample weights (NaN, all zero) before the
+    labels: a label error raised inside is preceded by a weights error."""
+    try:
+        yield
+    except ValueError:
+        if w is not None:
+            check_weight_stats(w, float(np.sum(w)), float(np.min(w)) if w.size else 1.0)
+        raise
 
 
 def _class_count_error(classes, n_columns, labels_given, display):
@@ -74,7 +87,7 @@ def _label_setup(labels, n_columns):
             f"lexicographically. Pass the ordered labels={classes.tolist()} and ensure "
             "that the columns of y_prob correspond to this ordering.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=caller_outside_fastloss(),
         )
     return classes
 
@@ -109,8 +122,26 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
     sums over all of them.  Weights summing to zero are for the caller to
     refuse (in a chunk of a stream they are no error).
     """
-    check_array_like(sample_weight, "sample_weight", "log_loss", allow_none=True)
-    check_array_like(labels, "labels", "log_loss", allow_none=True)
+    return probability_sums(y_true, y_proba, sample_weight, labels)[:3]
+
+
+def probability_sums(
+    y_true, y_proba, sample_weight, labels, *, name="log_loss", run=None, indicator=None
+):
+    """The sums of a metric of class probabilities, checked as scikit-learn's
+    ``_validate_multiclass_probabilistic_prediction`` checks its inputs.
+
+    ``run(y, p, w, classes, identity, eps)`` is the metric's kernel call,
+    returning (weighted sum, weight sum, weight min, unmatched labels, seen
+    mask[, rows not summing to one[, weight of each class]]); by default
+    log_loss's.  ``indicator(t, p, eps)``: the per-row values against a label
+    indicator matrix ``t`` (float64).  Returns (weighted sum, weight sum, rows
+    not summing to one, weight of each class or None).
+    """
+    run = run or run_log_loss
+    indicator = indicator or _indicator_log_values
+    check_array_like(sample_weight, "sample_weight", name, allow_none=True)
+    check_array_like(labels, "labels", name, allow_none=True)
 
     # scikit-learn's check_array(dtype=[float64, float32]) makes pandas'
     # nullable probabilities float64 (Float32 included).
@@ -122,6 +153,8 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
     check_consistent_length(p, y_true, sample_weight)
     w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
     raw_y_true, y_true = y_true, as_ndarray(y_true)
+    if labels is None and isinstance(raw_y_true, (list, tuple)) and y_true.dtype.kind == "U":
+        _check_not_mixed(raw_y_true, y_true, p, w)
     y = as_label_array(y_true)
     if y.dtype == object and y.size:
         np.unique(y)  # mixed types raise TypeError here, as in scikit-learn
@@ -131,7 +164,7 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
     if y.dtype.kind in "mMcV":
         # Dates (NaT has no order), complex numbers: not class labels.
         raise TypeError(
-            "log_loss needs class labels that are numbers, booleans or strings; "
+            f"{name} needs class labels that are numbers, booleans or strings; "
             f"got y_true of dtype {y.dtype}."
         )
     if p.ndim == 2 and p.shape[1] == 1:
@@ -146,7 +179,7 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
         if labels is not None:
             _check_proba_values(p)
             raise ValueError("The object was not fitted with multilabel input.")
-        return _indicator_log_loss(y, p, w, n_columns, eps)
+        return _indicator_sums(y, p, w, n_columns, eps, indicator)
     if y.ndim == 2:
         if y.shape[1] == 0:
             raise ValueError(
@@ -178,7 +211,7 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
         if numeric != (classes.dtype.kind in "iufb"):
             # Numbers never equal strings: every label of y_true is undeclared.
             _check_proba_values(p)
-            _check_subset(np.unique(y), classes, labels, shown())
+            check_subset(np.unique(y), classes, labels, shown())
     # Strings, objects and uint64 labels beyond int64's range (which no kernel
     # takes, and float64 would merge): encode once, then run on integer codes.
     encoded = not numeric or y.dtype == np.uint64
@@ -204,31 +237,46 @@ def log_loss_sums(y_true, y_proba, sample_weight, labels):
     if not speculative and (len(classes) < 2 or len(classes) != n_columns):
         # Errors are certain; raise the one scikit-learn raises first.
         _check_proba_values(p)
-        if labels_given:
-            _check_subset(distinct_labels(), classes, labels, shown())
-        check_class_count(classes, n_columns, labels_given, display)
+        with _weights_first(w):
+            if labels_given:
+                check_subset(distinct_labels(), classes, labels, shown())
+            check_class_count(classes, n_columns, labels_given, display)
 
-    result = _run_log_loss(y, p, w, classes, identity, eps)
+    result = run(y, p, w, classes, identity, eps)
     total, wsum, wmin, missing, mask = result[:5]
     k = len(classes)
     complete = k <= _log_loss_kernels.MASK_BITS and mask == (1 << k) - 1
     if missing or not np.isfinite(total) or (speculative and not complete):
         # Slow path: find the error in scikit-learn's order, or the true classes.
         _check_proba_values(p)
-        if labels_given:  # scikit-learn checks membership before the values
-            _check_subset(distinct_labels(), classes, labels, shown())
-        if numeric:
-            _check_labels_values(y)
-        if speculative:
-            classes = np.unique(y)
-            identity = bool(np.array_equal(classes, np.arange(len(classes))))
-            check_class_count(classes, n_columns, labels_given, display)
-        result = _run_log_loss(y, p, w, classes, identity, eps)
+        with _weights_first(w):
+            if labels_given:  # scikit-learn checks membership before the values
+                check_subset(distinct_labels(), classes, labels, shown())
+            if numeric:
+                _check_labels_values(y, name=name)
+            if speculative:
+                classes = np.unique(y)
+                identity = bool(np.array_equal(classes, np.arange(len(classes))))
+                check_class_count(classes, n_columns, labels_given, display)
+        result = run(y, p, w, classes, identity, eps)
         total, wsum, wmin = result[:3]
     if w is not None and not np.isfinite(wsum):
         raise_if_not_finite(w, "sample_weight")
     check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)  # the sum: the caller's
-    return float(total), float(wsum), int(result[5]) if len(result) > 5 else 0
+    off = int(result[5]) if len(result) > 5 else 0
+    return float(total), float(wsum), off, result[6] if len(result) > 6 else None
+
+
+def _check_not_mixed(values, converted, p, w):
+    """scikit-learn's error for a list of labels holding strings and numbers
+    (which NumPy would have made all strings), after its checks of ``p`` and
+    ``w``."""
+    flat = np.ravel(np.asarray(values, dtype=object))
+    strings = [isinstance(v, str) for v in flat]
+    if any(strings) and not all(strings):
+        _check_proba_values(p)
+        with _weights_first(w):
+            raise ValueError(f"Mix of label input types (string and number); Got {converted}.")
 
 
 def check_class_count(classes, n_columns, labels_given, display):
@@ -249,7 +297,7 @@ def _single_class_error(classes, labels_given, display):
     )
 
 
-def _check_subset(found, classes, labels, values):
+def check_subset(found, classes, labels, values):
     """scikit-learn's error for labels of y_true not among ``labels``.
 
     ``found``: the distinct labels (checked); ``values``: what the message
@@ -266,21 +314,34 @@ def _check_subset(found, classes, labels, values):
         )
 
 
-def _run_log_loss(y, p, w, classes, identity, eps):
+def kernel_labels(y, classes, identity):
+    """(labels, classes) as the kernels take them: one dtype, contiguous."""
     if identity:  # only the number of classes matters
-        classes = np.arange(len(classes), dtype=y.dtype)
-    else:
-        common = np.result_type(y.dtype, classes.dtype)
-        y = y if y.dtype == common else y.astype(common)
-        classes = np.ascontiguousarray(classes, dtype=common)
+        return y, np.arange(len(classes), dtype=y.dtype)
+    common = np.result_type(y.dtype, classes.dtype)
+    y = y if y.dtype == common else y.astype(common)
+    return y, np.ascontiguousarray(classes, dtype=common)
+
+
+def unnormalised_tolerance(eps):
+    """scikit-learn's isclose(sum, 1, rtol=sqrt(eps)), as an absolute bound."""
+    return float(np.sqrt(eps)) + 1e-8
+
+
+def run_log_loss(y, p, w, classes, identity, eps):
+    y, classes = kernel_labels(y, classes, identity)
     if p.ndim == 1:
         return _log_loss_kernels.KERNELS.binary(p.size, y, p, w, classes, identity, eps)
-    tol = float(np.sqrt(eps)) + 1e-8  # scikit-learn's isclose(sum, 1, rtol=sqrt(eps))
+    tol = unnormalised_tolerance(eps)
     return _log_loss_kernels.KERNELS.multiclass(p.size, y, p, w, classes, identity, eps, tol)
 
 
-def _indicator_log_loss(y, p, w, n_columns, eps):
-    """Log loss against a label indicator matrix (NumPy only: a rare input)."""
+def _indicator_log_values(t, pf, eps):
+    return -(t * np.log(np.clip(pf, eps, 1 - eps))).sum(axis=1)
+
+
+def _indicator_sums(y, p, w, n_columns, eps, indicator):
+    """Sums against a label indicator matrix (NumPy only: a rare input)."""
     _check_proba_values(p)
     if y.dtype.kind not in "iufb":
         raise ValueError("Multioutput target data is not supported with label binarization")
@@ -296,15 +357,15 @@ def _indicator_log_loss(y, p, w, n_columns, eps):
         warnings.warn(
             "The y_prob values do not sum to one. Make sure to pass probabilities.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=caller_outside_fastloss(),
         )
     if t.shape[1] != n_columns:
         _class_count_error(np.arange(t.shape[1]), n_columns, False, lambda c: c)
-    pf = pf.astype(np.float64)
-    values = -(t * np.log(np.clip(pf, eps, 1 - eps))).sum(axis=1)
+    values = indicator(t, pf, eps)
     if w is None:
-        total, wsum, wmin = values.sum(), float(len(values)), 1.0
+        total, wsum, wmin, class_weights = values.sum(), float(len(values)), 1.0, t.sum(axis=0)
     else:
-        total, wsum, wmin = (w * values).sum(), w.sum(), w.min()
+        total, wsum, wmin, class_weights = (w * values).sum(), w.sum(), w.min(), w @ t
     check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)
-    return float(total), float(wsum), 0  # (its own warning came first, as scikit-learn's)
+    # (its own warning came first, as scikit-learn's)
+    return float(total), float(wsum), 0, class_weights

@@ -652,7 +652,7 @@ def _quantile_finish(state, averaging, dtype, params, inputs=None):
 def _d2_tweedie_finish(state, averaging, dtype, params, inputs=None):
     check_weight_sum(state.wsum)
     if state.n < 2:
-        _undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
+        undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
         return float("nan")
     numerator = float(state.numerator[0]) / state.wsum
     denominator = float(state.denominator[0]) / state.wsum
@@ -691,7 +691,7 @@ def _sklearn_tweedie_null_deviance(inputs, power):
 def _d2_pinball_finish(state, averaging, dtype, params, inputs=None):
     check_weight_sum(state.wsum)
     if state.n < 2:
-        _undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
+        undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
         return float("nan")
     # scikit-learn's mean pinball losses (its weights are ones without sample weights)
     numerator = state.numerator / state.wsum
@@ -772,15 +772,15 @@ def _explained_fraction(numerator, denominator, averaging, dtype, force_finite):
     return average_outputs(scores, averaging, dtype, variance=denominator)
 
 
-def _undefined_metric_warning(message):
+def undefined_metric_warning(message):
     # scikit-learn's class, so that filters written for it apply (the
     # import happens on this rare path only).
     from sklearn.exceptions import UndefinedMetricWarning
 
-    warnings.warn(message, UndefinedMetricWarning, stacklevel=_caller_outside_fastloss())
+    warnings.warn(message, UndefinedMetricWarning, stacklevel=caller_outside_fastloss())
 
 
-def _caller_outside_fastloss():
+def caller_outside_fastloss():
     """The ``stacklevel`` (for a warning raised by the calling function) of
     the first frame outside fastloss: the user's call, one-shot or streaming."""
     import sys
@@ -839,7 +839,7 @@ def _r2_finish(state, averaging, dtype, params, inputs=None):
     # scikit-learn checks the weights before the number of samples.
     check_weight_sum(state.weight_sum())
     if state.n < 2:
-        _undefined_metric_warning("R^2 score is not well-defined with less than two samples.")
+        undefined_metric_warning("R^2 score is not well-defined with less than two samples.")
         return float("nan")
     numerator, denominator = _degenerate_as_sklearn(
         state.column(moments.SSR), state.column(moments.M2_Y), inputs, "r2", state.weight_sum()

@@ -6,7 +6,15 @@ import numpy as np
 
 from ._config import get_backend
 
-__all__ = ["Kernel", "LOSSES", "METRICS", "register_loss", "register_metric"]
+__all__ = [
+    "Kernel",
+    "LOSSES",
+    "METRICS",
+    "CLASS_METRICS",
+    "register_loss",
+    "register_metric",
+    "register_class_metric",
+]
 
 
 class Kernel:
@@ -56,4 +64,16 @@ METRICS: dict = {}
 def register_metric(metric):
     """Register the metric declaration ``metric`` under its name; returns it."""
     METRICS[metric.name] = metric
+    return metric
+
+
+#: Metric name -> declaration of a metric of class predictions
+#: (``fastloss._class_metric_core.ClassMetric``: probabilities or decisions
+#: against class labels).
+CLASS_METRICS: dict = {}
+
+
+def register_class_metric(metric):
+    """Register the class-prediction metric declaration ``metric``; returns it."""
+    CLASS_METRICS[metric.name] = metric
     return metric

@@ -16,6 +16,7 @@ __all__ = [
     "InvalidParameterError",
     "as_ndarray",
     "WeightsSumToZeroError",
+    "ZeroDenominatorError",
     "check_array_like",
     "as_float_array",
     "as_label_array",
@@ -32,6 +33,11 @@ class InvalidParameterError(ValueError, TypeError):
 
 class WeightsSumToZeroError(ZeroDivisionError, ValueError):
     """Output weights sum to zero: scikit-learn's ZeroDivisionError, also a ValueError."""
+
+
+class ZeroDenominatorError(ZeroDivisionError, ValueError):
+    """A score's denominator is zero where scikit-learn divides Python floats:
+    its ZeroDivisionError, also a ValueError."""
 
 
 def _is_array_like(value) -> bool:

@@ -158,7 +158,7 @@ def _units(dtype, group):
     """
     from . import losses, metrics  # noqa: F401 - losses: registers the built-in losses
     from ._losses._cases import draw_inputs
-    from ._registry import LOSSES, METRICS
+    from ._registry import CLASS_METRICS, LOSSES, METRICS
 
     n = 16
     rng = np.random.default_rng(0)
@@ -193,6 +193,18 @@ def _units(dtype, group):
             metrics.log_loss(labels * 2 - 1, proba, sample_weight=w)  # labels that need a search
             metrics.log_loss(labels3, proba3, sample_weight=w)
 
+    def class_metrics():
+        from ._class_metric_core import example_inputs
+
+        for metric in CLASS_METRICS.values():
+            func = getattr(metrics, metric.name)
+            for n_classes in (2, 3):
+                y, pred = example_inputs(metric, rng, n, n_classes, dtype)
+                for w in (None, weights):
+                    func(y, pred, sample_weight=w)
+                    if n_classes == 2:
+                        func(y * 2 - 1, pred, sample_weight=w)  # labels that need a search
+
     def loss_methods(cls):
         def run():
             loss = cls()  # the declared defaults
@@ -218,7 +230,7 @@ def _units(dtype, group):
     for metric in METRICS.values():
         shared = getattr(metric.state, "kernels", metric.state)
         by_kernels.setdefault(id(shared), []).append(metric)
-    metric_units = [("metric-log_loss", log_loss)] + [
+    metric_units = [("metric-log_loss", log_loss), ("metric-classes", class_metrics)] + [
         ("metric-" + "+".join(m.name for m in declared), regression_metrics(declared))
         for declared in by_kernels.values()
     ]

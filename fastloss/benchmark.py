@@ -277,14 +277,52 @@ def _metric_data(metric):
     return data
 
 
+def _d2_brier_numpy(y, p):
+    q = np.mean(y)
+    return 1.0 - np.mean((y - p) ** 2) / (q * (1.0 - q))
+
+
+def _d2_log_loss_numpy(y, p):
+    q = np.mean(y)
+    null = -(q * np.log(q) + (1.0 - q) * np.log(1.0 - q))
+    return 1.0 - _binary_log_loss_numpy(y, p) / null
+
+
+#: Plain NumPy counterparts of the metrics of class predictions on binary
+#: data (labels 0/1, 1-D predictions), by name: peers of their workloads.
+_CLASS_METRIC_PEERS = {
+    "brier_score_loss": lambda y, p: np.mean((y - p) ** 2),
+    "d2_brier_score": _d2_brier_numpy,
+    "d2_log_loss_score": _d2_log_loss_numpy,
+    "hinge_loss": lambda y, p: np.mean(np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * p)),
+}
+
+
+def _class_metric_data(metric):
+    """Workload data of a metric of class predictions: binary, 0/1 labels."""
+
+    def data(n, k, dtype, rng):
+        from ._class_metric_core import example_inputs
+
+        y, p = example_inputs(metric, rng, n, 2, dtype)
+        return {"y": y, "p": p}
+
+    return data
+
+
 def _metric_workloads():
-    """One workload per declared metric (the metric registry), and ``log_loss``'s."""
-    from ._registry import METRICS
+    """One workload per declared metric (both metric registries), and ``log_loss``'s."""
+    from ._registry import CLASS_METRICS, METRICS
 
     workloads = [
         Workload(name, "metric", _metric_data(metric),
                  _metric_callables(name, *_METRIC_PEERS[name]))
         for name, metric in METRICS.items()
+    ]  # fmt: skip
+    workloads += [
+        Workload(name, "metric", _class_metric_data(metric),
+                 _metric_callables(name, _CLASS_METRIC_PEERS[name], None))
+        for name, metric in CLASS_METRICS.items()
     ]  # fmt: skip
     workloads.append(Workload(
         "log_loss",

@@ -18,8 +18,9 @@ import numpy as np
 
 from . import _dask
 from . import _metric_core as _core
+from . import _class_metric_core as _classes
 from . import _log_loss_core as _log_loss
-from ._validation import InvalidParameterError, check_array_like
+from ._validation import InvalidParameterError, check_array_like, check_consistent_length
 
 __all__ = [
     "mean_squared_error",
@@ -40,6 +41,10 @@ __all__ = [
     "d2_absolute_error_score",
     "d2_tweedie_score",
     "log_loss",
+    "brier_score_loss",
+    "d2_brier_score",
+    "d2_log_loss_score",
+    "hinge_loss",
 ]
 
 
@@ -519,6 +524,24 @@ def d2_tweedie_score(y_true, y_pred, *, sample_weight=None, power=0):
 # -- log loss -------------------------------------------------------------------
 
 
+def _renamed_y_pred(y_proba, y_pred):
+    """scikit-learn 1.9's deprecation of ``y_pred`` in favour of ``y_proba``."""
+    if isinstance(y_pred, str) and y_pred == "deprecated":
+        return y_proba
+    if y_proba is not None:
+        raise ValueError(
+            "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
+            "use `y_proba` instead."
+        )
+    warnings.warn(
+        "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
+        "in 1.11. Use `y_proba` instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return y_pred
+
+
 def log_loss(
     y_true,
     y_proba=None,
@@ -558,19 +581,7 @@ def log_loss(
     ...                [[.1, .9], [.9, .1], [.8, .2], [.35, .65]]), 5)
     0.21616
     """
-    if not (isinstance(y_pred, str) and y_pred == "deprecated"):
-        if y_proba is not None:
-            raise ValueError(
-                "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, "
-                "use `y_proba` instead."
-            )
-        warnings.warn(
-            "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed "
-            "in 1.11. Use `y_proba` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        y_proba = y_pred
+    y_proba = _renamed_y_pred(y_proba, y_pred)
     check_array_like(y_true, "y_true", "log_loss")
     check_array_like(y_proba, "y_proba", "log_loss")
     if not isinstance(normalize, (bool, np.bool_)):
@@ -583,3 +594,174 @@ def log_loss(
     return _log_loss.finish(
         *_log_loss.log_loss_sums(y_true, y_proba, sample_weight, labels), normalize
     )
+
+
+# -- metrics of class predictions -----------------------------------------------
+
+
+def _classification(metric, y_true, y_pred, sample_weight, **keywords):
+    """Run the declaration ``metric`` (checks, state, finish) on the arguments."""
+    metric.check(y_true, y_pred, sample_weight, keywords)
+    if metric.d2:
+        check_consistent_length(y_pred, y_true, sample_weight)
+        if _classes.too_few_samples(y_pred):
+            return float("nan")
+    if _dask.is_dask(y_true, y_pred, sample_weight):
+        return _dask.class_metric(metric, y_true, y_pred, sample_weight, keywords)
+    return metric.compute(y_true, y_pred, sample_weight, **keywords)
+
+
+def brier_score_loss(
+    y_true, y_proba, *, sample_weight=None, pos_label=None, labels=None, scale_by_half="auto"
+):
+    r"""Brier score loss (drop-in for scikit-learn's).
+
+    The weighted mean over samples of :math:`\sum_c (y_{ic} - p_{ic})^2`, the
+    squared distance between the predicted probabilities and the one-hot
+    labels; halved (to lie in [0, 1]) for two classes by default.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities: of the positive class (1-D), or of each class
+        in sorted label order.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    pos_label : int, float, bool or str, default=None
+        The positive class of 1-D ``y_proba``; by default 1 for labels in
+        {0, 1} or {-1, 1}, else the greater label (strings need it).
+    labels : array-like of shape (n_classes,), default=None
+        Every class, for 2-D ``y_proba`` when ``y_true`` misses some.
+    scale_by_half : bool or "auto", default="auto"
+        Halve the score; "auto" halves it for fewer than three classes.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastloss import brier_score_loss
+    >>> round(brier_score_loss([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]), 6)
+    0.0375
+    >>> round(brier_score_loss(["eggs", "ham", "spam"],
+    ...                        [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.2, 0.2, 0.6]]), 6)
+    0.146667
+    """
+    return _classification(
+        _classes.BRIER_SCORE_LOSS,
+        y_true,
+        y_proba,
+        sample_weight,
+        pos_label=pos_label,
+        labels=labels,
+        scale_by_half=scale_by_half,
+    )
+
+
+def d2_brier_score(y_true, y_proba, *, sample_weight=None, pos_label=None, labels=None):
+    """:math:`D^2` score of the Brier score, or Brier skill score (drop-in for scikit-learn's).
+
+    ``1 - brier(y, p) / brier(y, q)``, ``q`` the null model: the weighted
+    proportion of each class, from the class weight totals of the same pass.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities, as in :func:`brier_score_loss`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    pos_label : int, float, bool or str, default=None
+        The positive class of 1-D ``y_proba``, as in :func:`brier_score_loss`.
+    labels : array-like of shape (n_classes,), default=None
+        Every class, for 2-D ``y_proba``.
+
+    Returns
+    -------
+    float
+        NaN (with scikit-learn's ``UndefinedMetricWarning``) for fewer than
+        two samples.
+
+    Examples
+    --------
+    >>> from fastloss import d2_brier_score
+    >>> round(d2_brier_score([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]), 6)
+    0.85
+    """
+    return _classification(
+        _classes.D2_BRIER_SCORE, y_true, y_proba, sample_weight, pos_label=pos_label, labels=labels
+    )
+
+
+def d2_log_loss_score(
+    y_true, y_proba=None, *, sample_weight=None, labels=None, y_pred="deprecated"
+):
+    """:math:`D^2` score of the log loss (drop-in for scikit-learn's).
+
+    ``1 - log_loss(y, p) / log_loss(y, q)``, ``q`` the weighted proportion of
+    each class (the null model), from the class weight totals.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities, as in :func:`log_loss`.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+    labels : array-like, default=None
+        Every class, when ``y_true`` misses some.
+    y_pred : array-like
+        Deprecated alias of ``y_proba`` (as in scikit-learn 1.9).
+
+    Returns
+    -------
+    float
+        NaN (with scikit-learn's ``UndefinedMetricWarning``) for fewer than
+        two samples.
+
+    Examples
+    --------
+    >>> from fastloss import d2_log_loss_score
+    >>> round(d2_log_loss_score(["spam", "ham", "ham", "spam"],
+    ...                         [[.1, .9], [.9, .1], [.8, .2], [.35, .65]]), 6)
+    0.688144
+    """
+    y_proba = _renamed_y_pred(y_proba, y_pred)
+    return _classification(
+        _classes.D2_LOG_LOSS_SCORE, y_true, y_proba, sample_weight, labels=labels
+    )
+
+
+def hinge_loss(y_true, pred_decision, *, labels=None, sample_weight=None):
+    """Average hinge loss, binary or Crammer-Singer multiclass (drop-in for scikit-learn's).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels; for two classes, the greater is the positive one.
+    pred_decision : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Decision values, as ``decision_function`` returns them.
+    labels : array-like, default=None
+        Every class, for the multiclass loss when ``y_true`` misses some.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative sample weights.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from fastloss import hinge_loss
+    >>> round(hinge_loss([-1, 1, 1], [-2.18, 2.36, 0.09]), 6)
+    0.303333
+    >>> round(hinge_loss([0, 2, 3], [[1.27, 0.03, -0.68, -1.4], [-1.45, -0.58, -0.38, -0.17],
+    ...                              [-2.36, -0.79, -0.27, 0.24]], labels=[0, 1, 2, 3]), 6)
+    0.566667
+    """
+    return _classification(_classes.HINGE_LOSS, y_true, pred_decision, sample_weight, labels=labels)

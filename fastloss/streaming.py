@@ -22,8 +22,10 @@ True
 
 Metric accumulators: one per metric declared in the metric core, named
 after the function in CamelCase (``r2_score`` -> ``R2Score``), keyword
-arguments in the constructor (``streaming.R2Score(multioutput=...)``), and
-:class:`LogLoss`.  Loss accumulators: one per
+arguments in the constructor (``streaming.R2Score(multioutput=...)``),
+:class:`LogLoss`, and one per metric of class predictions
+(``BrierScoreLoss``, ``D2BrierScore``, ``D2LogLossScore``, ``HingeLoss``:
+every class label first, as ``LogLoss`` takes them).  Loss accumulators: one per
 registered loss, made from the registry (a loss registered later gets one
 too): ``streaming.<LossClass>(**params)`` accumulates ``LossClass(**params).loss``,
 named after the loss class, except that ``Loss`` is appended where a metric
@@ -47,10 +49,11 @@ import copy
 
 import numpy as np
 
+from . import _class_metric_core as _class_core
 from . import _log_loss_core
 from . import _metric_core as _core
 from . import losses as _losses  # noqa: F401 - registers the built-in losses
-from ._registry import LOSSES, METRICS
+from ._registry import CLASS_METRICS, LOSSES, METRICS
 
 
 def _sums_from_legacy(state):
@@ -63,6 +66,15 @@ def _sums_from_legacy(state):
     restored = _core.SumsState(sums, wsum[0], 1.0, 0)
     restored.comp, restored.wcomp = comp.copy(), wcomp.copy()
     return restored
+
+
+def _require_data(acc):
+    """The error of ``result()`` on an accumulator that has seen no data."""
+    if acc._state is None:
+        raise ValueError(
+            f"{type(acc).__name__} has no data yet: call update() (or merge an "
+            "accumulator that has) before result()."
+        )
 
 
 def _check_mergeable(acc, other, base):
@@ -108,11 +120,7 @@ class _Accumulator:
         return self
 
     def _totals(self):
-        if self._state is None:
-            raise ValueError(
-                f"{type(self).__name__} has no data yet: call update() (or merge an "
-                "accumulator that has) before result()."
-            )
+        _require_data(self)
         sums, wsum = self._state.totals()
         _core.check_weight_sum(wsum)
         return sums, wsum
@@ -207,16 +215,102 @@ class MetricAccumulator:
 
     def result(self):
         """The metric over every sample seen (float, or array for 'raw_values')."""
-        if self._state is None:
-            raise ValueError(
-                f"{type(self).__name__} has no data yet: call update() (or merge an "
-                "accumulator that has) before result()."
-            )
+        _require_data(self)
         averaging = self._averaging
         if averaging is None and self.multioutput is not None:  # merged from others only
             averaging = _core.output_weights(self.metric, self.multioutput, self._state.n_outputs)
         dtype = self._dtype if self._dtype is not None else np.dtype(np.float64)
         return self.metric.finish(self._state, averaging, dtype, self.params)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(n_updates={self.n_updates})"
+
+
+class ClassMetricAccumulator:
+    """Streaming form of a metric of class predictions (``brier_score_loss``,
+    ``d2_brier_score``, ``d2_log_loss_score``, ``hinge_loss``).
+
+    Not instantiated itself: ``streaming.<Name>`` (``BrierScoreLoss``,
+    ``D2BrierScore``, ``D2LogLossScore``, ``HingeLoss``) is the subclass for
+    one declared metric.  ``labels`` (every class of the whole ``y_true``)
+    are required, since a chunk need not hold every class: they tie the
+    columns of 2-D predictions to classes, as the function's ``labels=``
+    does, and for 1-D predictions they are the binary classes from which
+    the positive one is inferred (``pos_label`` where the metric has it).
+    The other keyword arguments are the function's.
+    """
+
+    #: The metric's declaration (``fastloss._class_metric_core.ClassMetric``).
+    metric = None
+
+    def __init__(self, labels, **keywords):
+        if self.metric is None:
+            raise TypeError(
+                "ClassMetricAccumulator is the base of streaming.<MetricName>; use one of those."
+            )
+        name = type(self).__name__
+        if labels is None:
+            raise ValueError(
+                f"{name} needs every class label up front (labels=...): a chunk need not "
+                "contain all classes."
+            )
+        allowed = {k: v for k, v in self.metric.keywords.items() if k != "labels"}
+        unknown = set(keywords) - set(allowed)
+        if unknown:
+            raise TypeError(f"{name} got unexpected keyword argument(s) {sorted(unknown)}.")
+        self.keywords = {**allowed, **keywords}
+        self.metric.check([], [], None, {"labels": labels, **self.keywords})
+        self.labels = np.asarray(labels)
+        self._state = None
+        self._n_columns = None
+        self.n_updates = 0
+
+    def _key(self):
+        return (
+            type(self),
+            tuple(np.unique(self.labels).tolist()),
+            tuple(sorted((k, repr(v)) for k, v in self.keywords.items())),
+        )
+
+    def _absorb(self, state, n_columns):
+        if self._state is None:
+            self._state = state
+        elif self._n_columns != n_columns:
+            raise ValueError(
+                f"{type(self).__name__}: this chunk has predictions for {n_columns} classes, "
+                f"earlier chunks had {self._n_columns}."
+            )
+        else:
+            self._state.merge(state)
+        self._n_columns = n_columns
+
+    def update(self, y_true, y_pred, sample_weight=None):
+        """Add a chunk of samples (arguments as in the one-shot metric); returns self."""
+        self.metric.check(y_true, y_pred, sample_weight, {})
+        state, n_columns = self.metric.state(
+            y_true, y_pred, sample_weight, stream_labels=self.labels, **self.keywords
+        )
+        _class_core.warn_if_unnormalised(state)
+        self._absorb(state, n_columns)
+        self.n_updates += 1
+        return self
+
+    def merge(self, other):
+        """Add ``other``'s state to this one (returns self)."""
+        _check_mergeable(self, other, ClassMetricAccumulator)
+        if other._state is not None:
+            theirs = copy.deepcopy(other._state)
+            self._absorb(theirs, other._n_columns)
+            self.n_updates += other.n_updates
+        return self
+
+    def result(self):
+        """The metric over every sample seen."""
+        _require_data(self)
+        if self.metric.d2 and self._state.n < 2:
+            _class_core.too_few_samples(range(self._state.n))
+            return float("nan")
+        return self.metric.result(self._state, self._n_columns, self.keywords, warn=False)
 
     def __repr__(self):
         return f"{type(self).__name__}(n_updates={self.n_updates})"
@@ -320,7 +414,7 @@ def metric_accumulator_names() -> tuple:
     A loss accumulator whose loss class has one of these names is called
     ``<name>Loss`` instead.
     """
-    return tuple(m.accumulator_name for m in METRICS.values() if m.mergeable) + ("LogLoss",)
+    return tuple(_metric_accumulators()) + ("LogLoss",)
 
 
 #: Names the loss accumulators had before they were made from the registry
@@ -372,6 +466,8 @@ def accumulator_for(loss_class):
 def accumulator_of_metric(metric):
     """The accumulator class of the metric declaration ``metric`` (made on first use)."""
     made = _MADE.get(metric)
+    if made is None and isinstance(metric, _class_core.ClassMetric):
+        made = _class_accumulator(metric)
     if made is None:
         name = metric.accumulator_name
         params = list(metric.keywords("uniform_average", metric.defaults()).items())
@@ -388,6 +484,26 @@ def accumulator_of_metric(metric):
     return made
 
 
+def _class_accumulator(metric):
+    import inspect
+
+    name = metric.accumulator_name
+    params = [(k, v) for k, v in metric.keywords.items() if k != "labels"]
+    made = type(name, (ClassMetricAccumulator,), {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__doc__": f"Streaming :func:`fastloss.{metric.name}`, mergeable; ``labels`` (every "
+                   "class) required.\n\nParameters: labels, then (keyword only) "
+                   + (", ".join(f"{k}={v!r}" for k, v in params) or "none") + ".",
+        "metric": metric,
+    })  # fmt: skip
+    signature = _signature(params)
+    labels = inspect.Parameter("labels", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    made.__signature__ = signature.replace(parameters=[labels, *signature.parameters.values()])
+    _MADE[metric] = made
+    return made
+
+
 def _loss_accumulators() -> dict:
     """Accumulator name -> loss class, for every registered loss (and the legacy names)."""
     names = {accumulator_name(cls): cls for cls in LOSSES.values()}
@@ -400,10 +516,13 @@ def _loss_accumulators() -> dict:
 def _metric_accumulators() -> dict:
     """Accumulator name -> metric declaration, for every declared metric whose
     state merges (a quantile's does not: no accumulator)."""
-    return {m.accumulator_name: m for m in METRICS.values() if m.mergeable}
+    names = {m.accumulator_name: m for m in METRICS.values() if m.mergeable}
+    names.update((m.accumulator_name, m) for m in CLASS_METRICS.values())
+    return names
 
 
-_STATIC = ["LogLoss", "LossAccumulator", "MetricAccumulator", "accumulator_for",
+_STATIC = ["ClassMetricAccumulator", "LogLoss", "LossAccumulator", "MetricAccumulator",
+           "accumulator_for",
            "accumulator_name", "accumulator_of_metric"]  # fmt: skip
 
 

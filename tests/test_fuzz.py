@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fastloss
+from fastloss._registry import CLASS_METRICS
 from fastloss.losses import LOSSES
 from registry_cases import default_cases
 
@@ -128,6 +129,28 @@ def test_log_loss_fuzz(backend, case):
     y, p, kwargs = case
     ours, ours_error = outcome(fastloss.log_loss, (y, p), kwargs)
     theirs, theirs_error = outcome(skm.log_loss, (y, p), kwargs)
+    check(ours, ours_error, theirs, theirs_error, (p,))
+
+
+@pytest.mark.parametrize("name", sorted(CLASS_METRICS))
+@given(case=log_loss_inputs(), extra=st.sampled_from([{}, {"pos_label": 1}, {"pos_label": "a"},
+                                                      {"scale_by_half": True}]))
+def test_class_metrics_fuzz(backend, name, case, extra):
+    """The metrics of class predictions, on log_loss's hostile inputs."""
+    y, p, kwargs = case
+    kwargs = {k: v for k, v in {**kwargs, **extra}.items()
+              if k == "sample_weight" or k in CLASS_METRICS[name].keywords}  # fmt: skip
+    ours, ours_error = outcome(getattr(fastloss, name), (y, p), kwargs)
+    theirs, theirs_error = outcome(getattr(skm, name), (y, p), kwargs)
+    kind = np.asarray(p).dtype.kind
+    if name == "hinge_loss" and np.asarray(p).size and (
+        kind == "u" or (kind == "i" and np.abs(np.asarray(p, dtype=float)).max() >= 2.0**62)
+    ):
+        # scikit-learn's integer margins wrap around (unsigned, or beyond
+        # int64); fastloss's float64 ones do not.
+        theirs, theirs_error = ours, ours_error
+    if CLASS_METRICS[name].greater_is_better and ours_error is None and theirs_error is None:
+        ours, theirs = 1 - ours, 1 - theirs  # a score near 0: compared as its ratio
     check(ours, ours_error, theirs, theirs_error, (p,))
 
 

@@ -27,33 +27,12 @@ from .._mathfn import (
     unweighted,
     weight_totals,
 )
+from ._common import label_column, label_columns_numpy
 from ._pointwise import SUB
 from .._registry import Kernel
 
 #: Labels are recorded in a 64-bit mask of seen columns (column 63 = "63+").
 MASK_BITS = 63
-
-
-@jit(helper=True)
-def _column(label, classes, identity):
-    """Column of ``label`` among sorted ``classes``, or -1 when absent."""
-    k = classes.shape[0]
-    if identity:
-        if not (label >= 0 and label < k):
-            return -1
-        c = np.int64(label)
-        return c if c == label else -1
-    lo = 0
-    hi = k
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if classes[mid] < label:
-            lo = mid + 1
-        else:
-            hi = mid
-    if lo < k and classes[lo] == label:
-        return lo
-    return -1
 
 
 @jit(helper=True)
@@ -86,7 +65,7 @@ def _binary_block(yb, pb, wb, classes, identity, eps, unit):
     miss = 0
     mask = 0
     for j in range(pb.shape[0]):
-        c = _column(yb[j], classes, identity)
+        c = label_column(yb[j], classes, identity)
         pj = np.float64(pb[j])
         ok = pj >= 0.0 and pj <= 1.0
         # 1 - p in p's dtype, as scikit-learn computes it.
@@ -298,7 +277,7 @@ def _multiclass_block(yb, pb, wb, classes, identity, eps, tol):
     mask = 0
     off = 0
     for r in range(pb.shape[0]):
-        c = _column(yb[r], classes, identity)
+        c = label_column(yb[r], classes, identity)
         total = 0.0
         ok = True
         for j in range(k):
@@ -381,16 +360,6 @@ def _combine(out, counts):
     return total(out[:, 0]), total(out[:, 1]), smallest(out[:, 2]), total(counts[:, 0]), mask
 
 
-def _columns_numpy(y, classes, identity):
-    k = classes.shape[0]
-    if identity:
-        yf = y.astype(np.float64, copy=False)
-        ok = (yf >= 0) & (yf < k) & (yf == np.floor(yf))
-        return np.where(ok, yf, -1).astype(np.int64)
-    pos = np.minimum(np.searchsorted(classes, y), k - 1)
-    return np.where(classes[pos] == y, pos, -1)
-
-
 def _mask_numpy(cols):
     seen = np.unique(np.minimum(cols[cols >= 0], MASK_BITS))
     return int(np.bitwise_or.reduce(np.left_shift(np.int64(1), seen), initial=0))
@@ -407,7 +376,7 @@ def _weighted(values, w):
 
 
 def _binary_numpy(y, p, w, classes, identity, eps):
-    cols = _columns_numpy(y, classes, identity)
+    cols = label_columns_numpy(y, classes, identity)
     pf = p.astype(np.float64, copy=False)
     ok = (pf >= 0) & (pf <= 1)
     # 1 - p in p's dtype, as scikit-learn computes it.
@@ -419,7 +388,7 @@ def _binary_numpy(y, p, w, classes, identity, eps):
 
 
 def _multiclass_numpy(y, p, w, classes, identity, eps, tol):
-    cols = _columns_numpy(y, classes, identity)
+    cols = label_columns_numpy(y, classes, identity)
     pf = p.astype(np.float64, copy=False)
     ok = ((pf >= 0) & (pf <= 1)).all(axis=1)
     picked = pf[np.arange(pf.shape[0]), np.maximum(cols, 0)]
