@@ -11,7 +11,7 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
 import fastloss  # noqa: E402
-from fastloss._registry import METRICS  # noqa: E402
+from fastloss._registry import CLASS_METRICS, METRICS  # noqa: E402
 from fastloss.linear_model import SGDClassifier, SGDRegressor  # noqa: E402
 from metric_cases import kwargs_for, n_outputs_for, settings, values_for  # noqa: E402
 
@@ -167,6 +167,14 @@ def test_distributed_metrics_and_training(client):
         fastloss.mean_squared_error(y, proba), fastloss.mean_squared_error(y_np, proba_np),
         rtol=1e-12,
     )
+    # The metrics of class predictions (every declared one): accumulators on the workers.
+    for name, metric in CLASS_METRICS.items():
+        func = getattr(fastloss, name)
+        pred, pred_np = (proba, proba_np) if metric.proba else (logits, client.compute(logits, sync=True))
+        got, expected = func(y, pred), func(y_np, pred_np)
+        if metric.greater_is_better:
+            got, expected = 1 - got, 1 - expected
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
     # The quantile metrics: every selection pass runs over the workers' blocks.
     weights = rs.random_sample(40_000, chunks=5000)
     w_np = client.compute(weights, sync=True)
