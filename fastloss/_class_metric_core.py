@@ -360,22 +360,36 @@ def _brier_null(state):
     for the others; with one class per sample W - W_c is the sum of the
     other classes' weights (no cancellation where one class dominates).
     """
-    weights = state.class_weights
-    q = weights / state.wsum  # a single class: exactly 1, as in scikit-learn
+    weights = state.class_weights.tolist()  # Python floats: a few classes, a small input's cost
+    wsum = state.wsum
     if state.one_hot:
-        others = np.array([np.sum(np.delete(weights, c)) for c in range(weights.size)])
+        # Sums of the others: prefix and suffix sums, no cancellation.
+        before, after = [0.0], [0.0]
+        for value in weights[:-1]:
+            before.append(before[-1] + value)
+        for value in weights[:0:-1]:
+            after.append(after[-1] + value)
+        others = [b + a for b, a in zip(before, after[::-1])]
     else:
-        others = state.wsum - weights
-    return float(np.sum(weights * (1 - q) ** 2 + others * q * q) / state.wsum)
+        others = [wsum - value for value in weights]
+    total = 0.0
+    for value, rest in zip(weights, others):
+        q = value / wsum  # a single class: exactly 1, as in scikit-learn
+        total += value * (1.0 - q) ** 2 + rest * q * q
+    return total / wsum
+
+
+_EPS64 = float(np.finfo(np.float64).eps)
 
 
 def _log_loss_null(state):
     """Weighted log loss sum of the null model (``eps`` of float64, as scikit-learn's)."""
-    weights = state.class_weights
-    eps = np.finfo(np.float64).eps
-    q = np.clip(weights / state.wsum, eps, 1 - eps)
-    present = weights != 0
-    return float(-np.sum(weights[present] * np.log(q[present])))
+    eps = _EPS64
+    total = 0.0
+    for value in state.class_weights.tolist():
+        if value != 0:
+            total -= value * math.log(min(max(value / state.wsum, eps), 1.0 - eps))
+    return total
 
 
 def sklearn_degenerate_null(kind, state, sample_weight):
