@@ -25,7 +25,8 @@ import numpy as np
 
 from . import _log_loss_core as _ll
 from ._losses import class_values
-from ._losses.class_values import BRIER, HINGE, TOTALS
+from ._losses._common import label_columns_numpy
+from ._losses.class_values import BRIER, HINGE
 from ._metric_core import caller_outside_fastloss, undefined_metric_warning
 from ._registry import register_class_metric
 from ._validation import (
@@ -151,13 +152,26 @@ def _is_default_positive(pos_label):
     return not isinstance(pos_label, (str, bytes)) and bool(np.asarray(pos_label == 1).all())
 
 
+def _codes(y, classes, identity):
+    """int64 class indices of labels ``y`` among sorted ``classes`` (-1: none).
+
+    int64 labels 0..k-1 pass through (the kernels check the range); others
+    are mapped here, in one NumPy pass, so that the kernels compile for one
+    label dtype and no search.
+    """
+    if identity and y.dtype == np.int64:
+        return y
+    return label_columns_numpy(y, classes, identity)
+
+
 def _run(code, y, p, w, classes, identity, tol=0.0):
-    y, classes = _ll.kernel_labels(y, classes, identity)
     kernel = class_values.KERNELS.binary if p.ndim == 1 else class_values.KERNELS.multiclass
-    return kernel(p.size, y, p, w, classes, identity, code, tol)
+    return kernel(p.size, _codes(y, classes, identity), p, w, code, tol)
 
 
 _BINARY_CLASSES = np.arange(2)
+#: ``d2_log_loss_score``'s state: log_loss's sums and the class weights.
+TOTALS = -1
 
 
 def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
@@ -208,7 +222,7 @@ def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
     positive = np.asarray(y_values == resolve_pos_label(pos_label, classes))
     if positive.shape != y_values.shape:  # a comparison NumPy could not make elementwise
         positive = np.zeros(y_values.shape, dtype=bool)
-    res = _run(code, positive.view(np.uint8), p, w, _BINARY_CLASSES, True)
+    res = _run(code, positive.astype(np.int64), p, w, _BINARY_CLASSES, True)
     return ClassState(res[0], res[1], res[6], 0, p.shape[0])
 
 
@@ -228,7 +242,9 @@ def _run_d2_log_loss(y, p, w, classes, identity, eps):
     result = _ll.run_log_loss(y, p, w, classes, identity, eps)
     if result[3] or not math.isfinite(result[0]):
         return result  # for the caller's slow path
-    weights = _run(TOTALS, y, p, w, classes, identity)[6]
+    # Every label is a class here (the kernel found none other).
+    codes = _codes(y, classes, identity)
+    weights = np.bincount(codes, weights=w, minlength=len(classes)).astype(np.float64)
     off = result[5] if len(result) > 5 else 0
     return tuple(result[:5]) + (off, weights)
 
@@ -342,7 +358,7 @@ def hinge_state(y_true, pred_decision, sample_weight, labels, stream=False):
         # greater of two classes, for the first of more, none for one class.
         positive = found[1] if found.size == 2 else (found[0] if found.size > 2 else None)
         plus = np.zeros(y_values.shape, dtype=bool) if positive is None else (y_values == positive)
-        res = _run(HINGE, np.asarray(plus).view(np.uint8), p, w, _BINARY_CLASSES, True)
+        res = _run(HINGE, np.asarray(plus).astype(np.int64), p, w, _BINARY_CLASSES, True)
     return ClassState(res[0], res[1], res[6], 0, p.shape[0])
 
 

@@ -1,14 +1,17 @@
-"""Kernels of the class-prediction metrics: the Brier score, the hinge loss and
-the per-class weight totals (``brier_score_loss``, ``d2_brier_score``,
-``d2_log_loss_score``, ``hinge_loss``).
+"""Kernels of the class-prediction metrics: the Brier score and the hinge loss
+with the per-class weight totals (``brier_score_loss``, ``d2_brier_score``,
+``hinge_loss``).
 
 One pass gives a metric's mergeable state: the weighted sum of the per-sample
 values, the weight sum and minimum, the weight of each class (what a D²
 score's null model needs), unmatched labels, the mask of seen classes and the
-rows whose probabilities do not sum to one.  Labels reach the kernels as in
-``log_loss.py`` (values plus sorted ``classes``, ``identity`` for 0..k-1).
-``p`` is 1-D for binary inputs (the probability or decision value of class 1)
-and (n, k) otherwise.  Invalid values (a probability outside [0, 1], a NaN
+rows whose probabilities do not sum to one.  Labels reach the kernels as
+int64 class indices (the caller maps other labels, see
+``_common.label_columns_numpy``); an index outside 0..k-1 is unmatched,
+counted, not guessed at.  One label dtype and no label search keep the
+compiled code small: each specialisation costs compile time.  ``p`` is 1-D
+for binary inputs (the probability or decision value of class 1) and (n, k)
+otherwise.  Invalid values (a probability outside [0, 1], a NaN or infinite
 decision) make the sum NaN for the caller to diagnose.
 
 The arithmetic of each value is scikit-learn's, in its dtype, so float32
@@ -29,18 +32,15 @@ from .._mathfn import (
     n_blocks,
     smallest,
     total,
-    unweighted,
     weight,
     weight_totals,
 )
 from .._registry import Kernel
-from ._common import label_column, label_columns_numpy
 from .log_loss import MASK_BITS
 
 #: What a call sums per sample (``code``).
 BRIER = 0  #: the sum over classes of (indicator - probability)**2
 HINGE = 1  #: max(0, 1 - margin), Crammer-Singer's margin for several classes
-TOTALS = 2  #: nothing: the class weight totals only
 
 
 @jit(helper=True)
@@ -62,47 +62,15 @@ def _binary_hinge(pj, one, unit):
 
 
 @jit(helper=True)
-def _binary_none(pj, one, unit):
-    return 0.0
-
-
-@jit(helper=True)
-def _binary_block(yb, pb, wb, classes, identity, value_of, unit, part):
+def _binary_block_01(yb, pb, wb, value_of, unit, part):
     """One block of 1-D ``p`` (``value_of`` one of the helpers above, each
-    call site its own loop); adds the block's class weights to ``part``."""
+    call site its own loop); adds the block's class weights to ``part``.
+    Labels are compared with 0 and 1 and counted in float sums, so that the
+    loop vectorises."""
     acc = 0.0
     wsum = 0.0
     wmin = np.inf
     w0 = 0.0
-    w1 = 0.0
-    n0 = 0.0
-    n1 = 0.0
-    miss = 0.0
-    for j in range(pb.shape[0]):
-        c = label_column(yb[j], classes, identity)
-        one = c == 1
-        value = value_of(pb[j], one, unit)
-        acc, wsum, wmin = accumulate(acc, wsum, wmin, value if c >= 0 else 0.0, wb, j)
-        wj = weight(wb, j)
-        w1 += wj if one else 0.0
-        w0 += wj if c == 0 else 0.0
-        n1 += 1.0 if one else 0.0
-        n0 += 1.0 if c == 0 else 0.0
-        miss += 1.0 if c < 0 else 0.0
-    wsum, wmin = weight_totals(wb, pb.shape[0], wsum, wmin)
-    part[0] += w0
-    part[1] += w1
-    mask = np.int64(n0 > 0) | (np.int64(n1 > 0) << 1)
-    return acc, wsum, wmin, miss, mask, 0.0
-
-
-@jit(helper=True)
-def _binary_block_01(yb, pb, wb, value_of, unit, part):
-    """:func:`_binary_block` for labels 0..1 (``identity``): compared, not
-    searched, and counted in float sums, so that the loop vectorises."""
-    acc = 0.0
-    wsum = 0.0
-    wmin = np.inf
     w1 = 0.0
     n1 = 0.0
     valid = 0.0
@@ -112,26 +80,17 @@ def _binary_block_01(yb, pb, wb, value_of, unit, part):
         known = one or label == 0
         value = value_of(pb[j], one, unit)
         acc, wsum, wmin = accumulate(acc, wsum, wmin, value if known else 0.0, wb, j)
-        w1 += weight(wb, j) if one else 0.0
+        wj = weight(wb, j)
+        w1 += wj if one else 0.0
+        w0 += wj if label == 0 else 0.0
         n1 += 1.0 if one else 0.0
         valid += 1.0 if known else 0.0
     wsum, wmin = weight_totals(wb, pb.shape[0], wsum, wmin)
     miss = pb.shape[0] - valid
-    if miss == 0.0:
-        part[0] += wsum - w1 if unweighted(wb) else _weight_of_zeros(yb, wb)
-    else:
-        part[0] += _weight_of_zeros(yb, wb)
+    part[0] += w0
     part[1] += w1
     mask = np.int64(valid - n1 > 0) | (np.int64(n1 > 0) << 1)
     return acc, wsum, wmin, miss, mask, 0.0
-
-
-@jit(helper=True)
-def _weight_of_zeros(yb, wb):
-    total = 0.0
-    for j in range(yb.shape[0]):
-        total += weight(wb, j) if yb[j] == 0 else 0.0
-    return total
 
 
 @jit(helper=True)
@@ -165,12 +124,7 @@ def _multiclass_hinge(pr, c, unit, tol):
 
 
 @jit(helper=True)
-def _multiclass_none(pr, c, unit, tol):
-    return 0.0, 0.0
-
-
-@jit(helper=True)
-def _multiclass_block(yb, pb, wb, classes, identity, value_of, unit, tol, part):
+def _multiclass_block(yb, pb, wb, value_of, unit, tol, part):
     """One block of (n, k) ``p``; adds the block's class weights to ``part``."""
     acc = 0.0
     wsum = 0.0
@@ -179,7 +133,8 @@ def _multiclass_block(yb, pb, wb, classes, identity, value_of, unit, tol, part):
     mask = 0
     off = 0.0
     for r in range(pb.shape[0]):
-        c = label_column(yb[r], classes, identity)
+        label = yb[r]
+        c = label if label >= 0 and label < pb.shape[1] else -1
         value, skew = value_of(pb[r], c, unit, tol)
         acc, wsum, wmin = accumulate(acc, wsum, wmin, value if c >= 0 else 0.0, wb, r)
         off += skew
@@ -209,7 +164,7 @@ _MERGE = Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum", "or", "sum", "s
 
 
 @jit(rows=_MERGE, absent=Absent(weights=(2,)))
-def _binary_numba(y, p, w, classes, identity, code, tol):
+def _binary_numba(y, p, w, code, tol):
     """(weighted sum of the values, weight sum, weight min, unmatched labels,
     seen mask, rows not summing to one, weight of each class) of 1-D ``p``."""
     n = p.shape[0]
@@ -224,26 +179,17 @@ def _binary_numba(y, p, w, classes, identity, code, tol):
         lo = b * BLOCK
         hi = min(lo + BLOCK, n)
         yb, pb, wb = y[lo:hi], p[lo:hi], block_of(w, lo, hi)
-        if identity:
-            if code == BRIER:
-                res = _binary_block_01(yb, pb, wb, _binary_brier, unit, part)
-            elif code == HINGE:
-                res = _binary_block_01(yb, pb, wb, _binary_hinge, unit, part)
-            else:
-                res = _binary_block_01(yb, pb, wb, _binary_none, unit, part)
-        elif code == BRIER:
-            res = _binary_block(yb, pb, wb, classes, identity, _binary_brier, unit, part)
-        elif code == HINGE:
-            res = _binary_block(yb, pb, wb, classes, identity, _binary_hinge, unit, part)
+        if code == BRIER:
+            res = _binary_block_01(yb, pb, wb, _binary_brier, unit, part)
         else:
-            res = _binary_block(yb, pb, wb, classes, identity, _binary_none, unit, part)
+            res = _binary_block_01(yb, pb, wb, _binary_hinge, unit, part)
         out[b, 0], out[b, 1], out[b, 2], out[b, 3], masks[b], out[b, 4] = res
         _add_compensated(totals, comp, part)
     return _finish(out, masks, totals, comp)
 
 
 @jit(rows=_MERGE, absent=Absent(weights=(2,)))
-def _multiclass_numba(y, p, w, classes, identity, code, tol):
+def _multiclass_numba(y, p, w, code, tol):
     """As :func:`_binary_numba`, for (n, k) ``p``."""
     n = p.shape[0]
     k = p.shape[1]
@@ -259,11 +205,9 @@ def _multiclass_numba(y, p, w, classes, identity, code, tol):
         hi = min(lo + BLOCK, n)
         yb, pb, wb = y[lo:hi], p[lo:hi], block_of(w, lo, hi)
         if code == BRIER:
-            res = _multiclass_block(yb, pb, wb, classes, identity, _multiclass_brier, unit, tol, part)
-        elif code == HINGE:
-            res = _multiclass_block(yb, pb, wb, classes, identity, _multiclass_hinge, unit, tol, part)
+            res = _multiclass_block(yb, pb, wb, _multiclass_brier, unit, tol, part)
         else:
-            res = _multiclass_block(yb, pb, wb, classes, identity, _multiclass_none, unit, tol, part)
+            res = _multiclass_block(yb, pb, wb, _multiclass_hinge, unit, tol, part)
         out[b, 0], out[b, 1], out[b, 2], out[b, 3], masks[b], out[b, 4] = res
         _add_compensated(totals, comp, part)
     return _finish(out, masks, totals, comp)
@@ -308,8 +252,12 @@ def _mask(cols):
     return int(np.bitwise_or.reduce(np.left_shift(np.int64(1), seen), initial=0))
 
 
-def _binary_numpy(y, p, w, classes, identity, code, tol):
-    cols = label_columns_numpy(y, classes, identity)
+def _columns(y, k):
+    return np.where((y >= 0) & (y < k), y, -1)
+
+
+def _binary_numpy(y, p, w, code, tol):
+    cols = _columns(y, 2)
     one = cols == 1
     if code == BRIER:
         t = one.astype(p.dtype)
@@ -317,20 +265,18 @@ def _binary_numpy(y, p, w, classes, identity, code, tol):
         b = t - p
         values = (a * a + b * b).astype(np.float64)
         values = np.where((p >= 0) & (p <= 1), values, np.nan)
-    elif code == HINGE:
+    else:
         values = 1.0 - np.where(one, 1.0, -1.0) * p.astype(np.float64)
         values = np.where(values < 0, 0.0, values)
         values = np.where(np.isfinite(p), values, np.nan)
-    else:
-        values = np.zeros(p.shape[0])
     values = np.where(cols < 0, 0.0, values)
     acc, wsum, wmin = _weighted(values, w)
     return acc, wsum, wmin, float((cols < 0).sum()), _mask(cols), 0.0, _class_weights(cols, w, 2)
 
 
-def _multiclass_numpy(y, p, w, classes, identity, code, tol):
-    cols = label_columns_numpy(y, classes, identity)
+def _multiclass_numpy(y, p, w, code, tol):
     n, k = p.shape
+    cols = _columns(y, k)
     rows = np.arange(n)
     picked = np.maximum(cols, 0)
     off = 0.0
@@ -341,14 +287,12 @@ def _multiclass_numpy(y, p, w, classes, identity, code, tol):
         values = (d * d).sum(axis=1)
         values = np.where(((p >= 0) & (p <= 1)).all(axis=1), values, np.nan)
         off = float((~(np.abs(p.astype(np.float64).sum(axis=1) - 1.0) <= tol)).sum())
-    elif code == HINGE:
+    else:
         others = p.copy()
         others[rows, picked] = -np.inf
         loss = 1 - (p[rows, picked] - others.max(axis=1))
         values = np.where(loss < 0, 0.0, loss).astype(np.float64)
         values = np.where(np.isfinite(p).all(axis=1), values, np.nan)
-    else:
-        values = np.zeros(n)
     values = np.where(cols < 0, 0.0, values)
     acc, wsum, wmin = _weighted(values, w)
     return acc, wsum, wmin, float((cols < 0).sum()), _mask(cols), off, _class_weights(cols, w, k)
