@@ -461,6 +461,8 @@ class QuantileState:
 #: Below this many samples a quantile is taken by sorting, as scikit-learn
 #: does (a selection's histograms cost more to clear than the sort there).
 SELECTION_MIN_SAMPLES = 16384
+#: Rows of the scratch array of constant predictions (:meth:`ArrayReader.value_sums`).
+CONSTANT_ROWS = 65536
 
 
 def _sorted_quantile(v, w, fraction, dtype):
@@ -509,12 +511,25 @@ class ArrayReader:
     def value_sums(self, kernels, theta, constants=None):
         """Per-output weighted sums of ``kernels``' pointwise function of the
         predictions, or of ``constants`` (one per output, in place of the
-        predictions: a scratch array of them); also the weight sum and minimum."""
+        predictions); also the weight sum and minimum."""
         i = self.inputs
-        p = i.p if constants is None else np.empty_like(i.y)
-        if constants is not None:
-            p[...] = np.asarray(constants).astype(p.dtype)
-        return kernels.metric_sums(i.y.size, i.y, p, i.w, theta)
+        if constants is None:
+            return kernels.metric_sums(i.y.size, i.y, i.p, i.w, theta)
+        # The constants as predictions, a slice of rows at a time through
+        # one scratch array of at most CONSTANT_ROWS rows (512 KiB), not
+        # one of the inputs' size.
+        rows = max(1, CONSTANT_ROWS // self.n_outputs)
+        scratch = np.empty((min(rows, self.n), self.n_outputs), dtype=i.p.dtype)
+        scratch[...] = np.asarray(constants).astype(i.p.dtype)
+        sums, wsum, wmin = 0.0, 0.0, np.inf
+        for lo in range(0, self.n, rows):
+            y = i.y[lo : lo + rows]
+            w = None if i.w is None else i.w[lo : lo + rows]
+            part, part_wsum, part_wmin = kernels.metric_sums(
+                y.size, y, scratch[: y.shape[0]], w, theta
+            )
+            sums, wsum, wmin = sums + part, wsum + part_wsum, min(wmin, part_wmin)
+        return sums, wsum, wmin
 
     def check_finite(self):
         """scikit-learn's error for NaN or inf in the inputs."""

@@ -259,3 +259,18 @@ def test_inputs_not_modified_and_read_only_inputs(backend, name, rng):
     func(y[::2, 1], p[1::2, 2], **kwargs_for(metric, ws))  # strided views
     for a, b in zip((y, p, w), copies):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("power", [0, 1, 1.5, 3])
+def test_d2_tweedie_past_the_constant_scratch(backend, power):
+    """The null deviance runs over slices of CONSTANT_ROWS rows: several, and a short last one."""
+    from fastloss._metric_core import CONSTANT_ROWS
+
+    rng = np.random.default_rng(11)
+    n = 2 * CONSTANT_ROWS + 123
+    y, p = rng.uniform(0.1, 3, size=n), rng.uniform(0.1, 3, size=n)
+    w = rng.uniform(0, 2, size=n)
+    for weights in (None, w):
+        ours = fastloss.d2_tweedie_score(y, p, sample_weight=weights, power=power)
+        theirs = skm.d2_tweedie_score(y, p, sample_weight=weights, power=power)
+        np.testing.assert_allclose(1 - ours, 1 - theirs, rtol=1e-12)
