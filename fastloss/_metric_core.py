@@ -521,6 +521,8 @@ class ArrayReader:
         rows = max(1, CONSTANT_ROWS // self.n_outputs)
         scratch = np.empty((min(rows, self.n), self.n_outputs), dtype=i.p.dtype)
         scratch[...] = np.asarray(constants).astype(i.p.dtype)
+        if self.n <= rows:  # one slice (small inputs: no loop's overhead)
+            return kernels.metric_sums(i.y.size, i.y, scratch, i.w, theta)
         sums, wsum, wmin = 0.0, 0.0, np.inf
         for lo in range(0, self.n, rows):
             y = i.y[lo : lo + rows]
