@@ -20,6 +20,7 @@ checked by the kernel's pass; anything else takes the general path.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -202,7 +203,9 @@ def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
         raise_if_not_finite(y_values)
     raise_if_not_finite(p)
     if w is not None:
-        check_weight_stats(w, float(w.sum()), float(w.min()))
+        # All zero: an error here (scikit-learn's order), not in a stream's chunk.
+        total = float(w.sum())
+        check_weight_stats(w, 1.0 if labels is not None and total == 0 else total, float(w.min()))
     found = np.unique(y_values)
     if labels is not None:
         classes = np.unique(as_ndarray(labels))
@@ -287,20 +290,15 @@ def hinge_state(y_true, pred_decision, sample_weight, labels, stream=False):
     check_consistent_length(y_true, pred_decision, sample_weight)
     if getattr(pred_decision, "dtype", np.dtype(float)).kind in "mM":
         raise TypeError("pred_decision should be an array of floats.")
+    # scikit-learn's multiclass margin subtracts booleans (its binary one multiplies).
     booleans = getattr(pred_decision, "dtype", np.dtype(float)).kind == "b"
     p = as_float_array(pred_decision, numeric=True)
-    if booleans and p.ndim == 2 and p.shape[1] > 1:
-        # scikit-learn's multiclass margin subtracts them (its binary one multiplies).
-        raise TypeError(
-            "numpy boolean subtract, the `-` operator, is not supported, use the bitwise_xor, "
-            "the `^` operator, or the logical_xor function instead."
-        )
     y_values = _column_or_1d(as_ndarray(y_true))
     w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
     _check_label_dtype(y_values, "hinge_loss")
     y = as_label_array(y_values)
     numeric = y.dtype.kind in "iuf" and y.dtype != np.uint64
-    if numeric and labels is None:
+    if numeric and labels is None and not booleans:
         res = None
         if p.ndim == 1:
             # Labels 0/1, else the two values between min and max.
@@ -346,6 +344,11 @@ def hinge_state(y_true, pred_decision, sample_weight, labels, stream=False):
         unseen = np.setdiff1d(found, declared)
         if unseen.size:
             raise ValueError(f"y contains previously unseen labels: {list(unseen)}")
+        if booleans:
+            raise TypeError(
+                "numpy boolean subtract, the `-` operator, is not supported, use the "
+                "bitwise_xor, the `^` operator, or the logical_xor function instead."
+            )
         codes = np.searchsorted(declared, y_values).astype(np.int64)
         res = _run(HINGE, codes, p, w, np.arange(declared.size), True)
     else:
@@ -422,7 +425,7 @@ def sklearn_degenerate_null(kind, state, sample_weight):
     reductions, on the one-shot path (``kind``: "brier" or "log_loss").
     """
     nonzero = np.flatnonzero(state.class_weights)
-    if sample_weight is None or nonzero.size != 1:
+    if sample_weight is None or nonzero.size != 1 or not state.one_hot:
         return None
     w = np.asarray(as_ndarray(sample_weight), dtype=np.float64).reshape(-1)
     spread = np.zeros((w.size, state.class_weights.size))
@@ -482,7 +485,7 @@ def too_few_samples(y_proba):
 
 
 def _check_pos_label(name, pos_label):
-    if pos_label is None or isinstance(pos_label, (str, bool, np.bool_, int, float, np.number)):
+    if pos_label is None or isinstance(pos_label, (numbers.Real, str, bool, np.bool_)):
         return
     raise InvalidParameterError(
         f"The 'pos_label' parameter of {name} must be an instance of 'float', an instance of "

@@ -161,7 +161,9 @@ def probability_sums(
         if not isinstance(y.flat[0], str):
             # scikit-learn's type_of_target: an object array not of strings is "unknown".
             raise ValueError(f"Unknown label type: object array of {type(y.flat[0]).__name__}.")
-    if y.dtype.kind in "mMcV":
+    if y.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported\n{y}\n")
+    if y.dtype.kind in "mMV":
         # Dates (NaT has no order), complex numbers: not class labels.
         raise TypeError(
             f"{name} needs class labels that are numbers, booleans or strings; "

@@ -346,3 +346,32 @@ def test_negative_sample_weight_rejected(backend, name):
     w[7] = -1.0
     with pytest.raises(ValueError, match="Negative values in data passed to `sample_weight`"):
         getattr(fastloss, name)(y, p, sample_weight=w)
+
+
+def test_review_cases_match_sklearn(backend):
+    """Cases a review found: a weighted label indicator matrix with an empty
+    row (no single-class shortcut), a boolean (n, k) decision, ``pos_label``
+    as any real number, complex labels with 2-D probabilities."""
+    from fractions import Fraction
+
+    indicator = np.array([[1, 0, 0], [0, 0, 0], [1, 0, 0]])
+    proba = [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]]
+    for name in ("d2_brier_score", "d2_log_loss_score"):
+        same_outcome(name, *both(name, indicator, proba, sample_weight=[1.0, 2.0, 3.0]))
+    for y in ([0, 1, 1, 0], [0, 1, 2, 0]):
+        same_outcome("hinge_loss", *both("hinge_loss", y, np.eye(4, 3, dtype=bool)))
+    for pos_label in (Fraction(1), np.complex128(1)):
+        same_outcome("brier_score_loss", *both("brier_score_loss", [0, 1], [0.2, 0.3],
+                                               pos_label=pos_label))  # fmt: skip
+    for name in ("d2_log_loss_score", "brier_score_loss"):
+        same_outcome(name, *both(name, np.array([0, 1 + 0j]), [[0.2, 0.8], [0.3, 0.7]]))
+
+
+@pytest.mark.parametrize("name", WITH_POS_LABEL)
+def test_streaming_chunk_of_zero_weights(backend, name):
+    """A chunk whose weights are all zero is no error (only the total is)."""
+    acc = getattr(streaming, CLASS_METRICS[name].accumulator_name)([0, 1])
+    acc.update([0, 1], [0.2, 0.3], sample_weight=[0.0, 0.0]).update([0, 1, 1], [0.2, 0.3, 0.9])
+    expected = getattr(skm, name)([0, 1, 0, 1, 1], [0.2, 0.3, 0.2, 0.3, 0.9],
+                                  sample_weight=[0, 0, 1, 1, 1])  # fmt: skip
+    np.testing.assert_allclose(acc.result(), expected, rtol=1e-12)

@@ -141,7 +141,7 @@ def _multiclass_block(yb, pb, wb, value_of, unit, tol, part):
         if c >= 0:
             part[c] += weight(wb, r)
         miss += 1.0 if c < 0 else 0.0
-        mask |= np.int64(1) << min(max(c, 0), MASK_BITS)
+        mask |= (np.int64(1) << min(c, MASK_BITS)) if c >= 0 else 0
     wsum, wmin = weight_totals(wb, pb.shape[0], wsum, wmin)
     return acc, wsum, wmin, miss, mask, off
 
