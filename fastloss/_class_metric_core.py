@@ -175,6 +175,12 @@ _BINARY_CLASSES = np.arange(2)
 TOTALS = -1
 
 
+def _zero_one(labels):
+    """Whether ``labels`` are the numbers 0 and 1 (a stream's declared classes)."""
+    declared = np.unique(as_ndarray(labels))
+    return declared.dtype.kind in "iufb" and np.array_equal(declared, _BINARY_CLASSES)
+
+
 def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
     """State of a 1-D probability of the positive class (``brier_score_loss``,
     ``d2_brier_score``), checked as scikit-learn's
@@ -193,7 +199,8 @@ def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
     _check_label_dtype(y_values, "This metric")
     y = as_label_array(y_values)
     numeric = y.dtype.kind in "iuf" and y.dtype != np.uint64
-    if labels is None and numeric and _is_default_positive(pos_label):
+    if numeric and _is_default_positive(pos_label) and (labels is None or _zero_one(labels)):
+        # Labels 0/1 (or, streaming, declared so): the kernel checks them.
         res = _run(code, y, p, w, _BINARY_CLASSES, True)
         if res[3] == 0 and math.isfinite(res[0]) and math.isfinite(res[1]):
             check_weight_stats(w, 1.0 if res[1] == 0 else res[1], res[2])
@@ -298,6 +305,12 @@ def hinge_state(y_true, pred_decision, sample_weight, labels, stream=False):
     _check_label_dtype(y_values, "hinge_loss")
     y = as_label_array(y_values)
     numeric = y.dtype.kind in "iuf" and y.dtype != np.uint64
+    if numeric and stream and p.ndim == 1 and _zero_one(labels):
+        # A stream's binary classes 0 and 1: +1 for 1, whatever a chunk holds.
+        res = _run(HINGE, y, p, w, _BINARY_CLASSES, True)
+        if res[3] == 0 and math.isfinite(res[0]) and math.isfinite(res[1]):
+            check_weight_stats(w, 1.0 if res[1] == 0 else res[1], res[2])
+            return ClassState(res[0], res[1], res[6], 0, p.shape[0])
     if numeric and labels is None and not booleans:
         res = None
         if p.ndim == 1:

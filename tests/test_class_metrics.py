@@ -375,3 +375,24 @@ def test_streaming_chunk_of_zero_weights(backend, name):
     expected = getattr(skm, name)([0, 1, 0, 1, 1], [0.2, 0.3, 0.2, 0.3, 0.9],
                                   sample_weight=[0, 0, 1, 1, 1])  # fmt: skip
     np.testing.assert_allclose(acc.result(), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_streaming_zero_one_labels_one_class_chunks(backend, name):
+    """Declared classes 0 and 1 take the kernels' checked path; a chunk of
+    one class, or a label outside them, is handled as the one-shot function
+    (over all chunks) would."""
+    metric = CLASS_METRICS[name]
+    y, p = example_inputs(metric, np.random.default_rng(12), 200, 2)
+    order = np.argsort(y, kind="stable")  # chunks of zeros, then of ones
+    y, p = y[order], p[order]
+    acc = getattr(streaming, metric.accumulator_name)([0, 1])
+    for lo in range(0, 200, 50):
+        acc.update(y[lo : lo + 50], p[lo : lo + 50])
+    expected = getattr(skm, name)(y, p)
+    result = acc.result()
+    if metric.greater_is_better:
+        result, expected = 1 - result, 1 - expected
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="not belonging to the passed labels"):
+        acc.update([0, 2], p[:2])
