@@ -73,13 +73,6 @@ class ClassState:
         self.one_hot = self.one_hot and other.one_hot
         return self
 
-    def __getstate__(self):
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __setstate__(self, state):
-        for name, value in state.items():
-            setattr(self, name, value)
-
 
 # -- inputs ---------------------------------------------------------------------
 
@@ -181,8 +174,8 @@ def _zero_one(labels):
     return declared.dtype.kind in "iufb" and np.array_equal(declared, _BINARY_CLASSES)
 
 
-def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
-    """State of a 1-D probability of the positive class (``brier_score_loss``,
+def binary_state(y_true, p, sample_weight, pos_label, code, labels=None):
+    """State of ``p``, a checked 1-D probability of the positive class (``brier_score_loss``,
     ``d2_brier_score``), checked as scikit-learn's
     ``_validate_binary_probabilistic_prediction``.
 
@@ -190,9 +183,7 @@ def binary_state(y_true, y_proba, sample_weight, pos_label, code, labels=None):
     stand in for the classes found in this ``y_true``, and ``y_true`` must
     hold no other.
     """
-    p = proba_array(y_proba) if not isinstance(y_proba, np.ndarray) else y_proba
-    raw_y = as_ndarray(y_true)
-    y_values = _column_or_1d(raw_y)
+    y_values = _column_or_1d(as_ndarray(y_true))
     p = _column_or_1d(p)
     check_consistent_length(p, y_values, sample_weight)
     w = as_sample_weight(sample_weight, p.shape[0], numeric=True)
@@ -280,10 +271,11 @@ def multiclass_state(y_true, y_proba, sample_weight, labels, code, name):
     )
     shape = np.shape(y_true)
     one_hot = len(shape) < 2 or shape[1] == 1
-    return ClassState(total, wsum, weights, off, _num_rows(y_proba), one_hot)
+    return ClassState(total, wsum, weights, off, num_rows(y_proba), one_hot)
 
 
-def _num_rows(a):
+def num_rows(a):
+    """The number of samples of an array-like (its first dimension)."""
     return a.shape[0] if hasattr(a, "shape") else len(a)
 
 
@@ -486,9 +478,9 @@ def warn_if_unnormalised(state):
         _ll.warn_unnormalised(stacklevel=caller_outside_fastloss())
 
 
-def too_few_samples(y_proba):
+def too_few_samples(n_samples):
     """scikit-learn's D² rule: NaN (with its warning) for fewer than two samples."""
-    if _num_rows(y_proba) < 2:
+    if n_samples < 2:
         undefined_metric_warning("D^2 score is not well-defined with less than two samples.")
         return True
     return False
@@ -563,6 +555,10 @@ class ClassMetric:
         check_array_like(y_true, "y_true", self.name)
         check_array_like(y_pred, self.prediction, self.name)
         check_array_like(sample_weight, "sample_weight", self.name, allow_none=True)
+        self.check_keywords(keywords)
+
+    def check_keywords(self, keywords):
+        """The checks of the keyword parameters (``labels``, ``pos_label``, ...)."""
         check_array_like(keywords.get("labels"), "labels", self.name, allow_none=True)
         if "pos_label" in keywords:
             _check_pos_label(self.name, keywords["pos_label"])

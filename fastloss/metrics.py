@@ -604,7 +604,7 @@ def _classification(metric, y_true, y_pred, sample_weight, **keywords):
     metric.check(y_true, y_pred, sample_weight, keywords)
     if metric.d2:
         check_consistent_length(y_pred, y_true, sample_weight)
-        if _classes.too_few_samples(y_pred):
+        if _classes.too_few_samples(_classes.num_rows(y_pred)):
             return float("nan")
     if _dask.is_dask(y_true, y_pred, sample_weight):
         return _dask.class_metric(metric, y_true, y_pred, sample_weight, keywords)

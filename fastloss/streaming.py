@@ -259,7 +259,7 @@ class ClassMetricAccumulator:
         if unknown:
             raise TypeError(f"{name} got unexpected keyword argument(s) {sorted(unknown)}.")
         self.keywords = {**allowed, **keywords}
-        self.metric.check([], [], None, {"labels": labels, **self.keywords})
+        self.metric.check_keywords({"labels": labels, **self.keywords})
         self.labels = np.asarray(labels)
         self._state = None
         self._n_columns = None
@@ -308,7 +308,7 @@ class ClassMetricAccumulator:
         """The metric over every sample seen."""
         _require_data(self)
         if self.metric.d2 and self._state.n < 2:
-            _class_core.too_few_samples(range(self._state.n))
+            _class_core.too_few_samples(self._state.n)
             return float("nan")
         return self.metric.result(self._state, self._n_columns, self.keywords, warn=False)
 

@@ -143,11 +143,11 @@ def test_class_metrics_fuzz(backend, name, case, extra):
     ours, ours_error = outcome(getattr(fastloss, name), (y, p), kwargs)
     theirs, theirs_error = outcome(getattr(skm, name), (y, p), kwargs)
     kind = np.asarray(p).dtype.kind
-    if name == "hinge_loss" and np.asarray(p).size and (
+    if not CLASS_METRICS[name].proba and np.asarray(p).size and (
         kind == "u" or (kind == "i" and np.abs(np.asarray(p, dtype=float)).max() >= 2.0**62)
     ):
-        # scikit-learn's integer margins wrap around (unsigned, or beyond
-        # int64); fastloss's float64 ones do not.
+        # Decision values: scikit-learn's integer margins wrap around
+        # (unsigned, or beyond int64); fastloss's float64 ones do not.
         theirs, theirs_error = ours, ours_error
     if CLASS_METRICS[name].greater_is_better and ours_error is None and theirs_error is None:
         ours, theirs = 1 - ours, 1 - theirs  # a score near 0: compared as its ratio
