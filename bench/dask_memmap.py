@@ -116,12 +116,12 @@ def run(gigabytes=8.0, block_rows=250_000, epochs=2, directory=None):
         )
         # Warm the kernels on small in-memory calls (not timed).
         small_X, small_y = X[:5000].compute(), y[:5000].compute()
-        warm = SGDClassifier(max_iter=1, tol=None).fit(small_X, small_y)
+        warm = SGDClassifier(loss="log_loss", max_iter=1, tol=None).fit(small_X, small_y)
         fastloss.mean_squared_error(small_X[:, : N_FEATURES // 2], small_X[:, N_FEATURES // 2 :])
         fastloss.log_loss(small_y, warm.predict_proba(small_X)[:, 1])
         rss_before = peak_rss_gb()
 
-        clf = SGDClassifier(max_iter=epochs, tol=None, random_state=0)
+        clf = SGDClassifier(loss="log_loss", max_iter=epochs, tol=None, random_state=0)
         start = time.perf_counter()
         clf.fit(X, y)
         fit_s = time.perf_counter() - start

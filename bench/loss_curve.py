@@ -21,7 +21,7 @@ def main(path="docs/sgd-loss-curve.png"):
     X, y = make_classification(
         200_000, 100, n_classes=10, n_informative=40, n_clusters_per_class=1, random_state=0
     )
-    clf = SGDClassifier(early_stopping=True, max_iter=12, tol=None, random_state=0).fit(X, y)
+    clf = SGDClassifier(loss="log_loss", early_stopping=True, max_iter=12, tol=None, random_state=0).fit(X, y)
     fig, ax = plt.subplots(figsize=(6, 3.6))
     fastloss.plot_loss_curve(clf, ax=ax)
     ax.set_title("SGDClassifier, 10 classes, 200,000 x 100 (log loss)")

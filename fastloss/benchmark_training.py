@@ -52,7 +52,7 @@ def run(scale=1.0, repeat=3, seed=0, progress=print):
         (
             f"binary {n_bin:,} x 100",
             lambda: make_classification(n_bin, 100, random_state=seed),
-            lambda: SGDClassifier(random_state=seed),
+            lambda: SGDClassifier(loss="log_loss", random_state=seed),
             lambda: sk.LogisticRegression(),
             lambda: sk.SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=seed),
             "test log loss",
@@ -66,7 +66,7 @@ def run(scale=1.0, repeat=3, seed=0, progress=print):
                 n_multi, 100, n_classes=10, n_informative=40, n_clusters_per_class=1,
                 random_state=seed,
             ),
-            lambda: SGDClassifier(random_state=seed),
+            lambda: SGDClassifier(loss="log_loss", random_state=seed),
             lambda: sk.LogisticRegression(),
             lambda: sk.SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=seed),
             "test accuracy",

@@ -111,15 +111,15 @@ def test_classifier_on_dask_blocks(backend):
     names = np.array(["a", "b", "c"])[y]
     dX = da.from_array(X.astype(np.float32), chunks=(700, 6))
     dy = da.from_array(names, chunks=700)
-    clf = SGDClassifier(random_state=0).fit(dX, dy)
+    clf = SGDClassifier(loss="log_loss", random_state=0).fit(dX, dy)
     assert list(clf.classes_) == ["a", "b", "c"] and clf.coef_.dtype == np.float32
-    reference = SGDClassifier(random_state=0).fit(X.astype(np.float32), names)
+    reference = SGDClassifier(loss="log_loss", random_state=0).fit(X.astype(np.float32), names)
     assert abs(clf.score(X, names) - reference.score(X, names)) < 0.02
     proba = clf.predict_proba(dX)
     np.testing.assert_allclose(proba.compute(), clf.predict_proba(X.astype(np.float32)), rtol=1e-6)
     np.testing.assert_array_equal(clf.predict(dX).compute(), clf.predict(X.astype(np.float32)))
     # partial_fit over Dask chunks, classes fixed up front
-    again = SGDClassifier(random_state=0)
+    again = SGDClassifier(loss="log_loss", random_state=0)
     again.partial_fit(dX, dy, classes=["a", "b", "c"])
     assert again.n_iter_ == 1
 
@@ -187,6 +187,6 @@ def test_distributed_metrics_and_training(client):
 
     X, yc = make_classification(8000, 5, random_state=0)
     dX = client.scatter(X)  # noqa: F841 - data also move through the client
-    clf = SGDClassifier(random_state=0).fit(da.from_array(X, chunks=(2000, 5)), yc)
+    clf = SGDClassifier(loss="log_loss", random_state=0).fit(da.from_array(X, chunks=(2000, 5)), yc)
     assert clf.score(X, yc) > 0.8
     assert fastloss.log_loss(yc, clf.predict_proba(da.from_array(X, chunks=(2000, 5)))) < 0.5

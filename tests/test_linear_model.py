@@ -16,7 +16,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import fastloss
 from fastloss.linear_model import SGDClassifier, SGDRegressor
-from fastloss.linear_model import _stochastic_gradient as sgd_module
+from fastloss.linear_model import _trainer as sgd_module
 
 # Minibatch SGD visits the data in batches: a sample of weight 2 is not the
 # same as two copies of it in two different minibatches, so fitting with
@@ -33,7 +33,7 @@ EXPECTED_FAILED = {
     [
         SGDRegressor(random_state=0),
         SGDRegressor(loss="absolute_error", random_state=0),
-        SGDClassifier(random_state=0),
+        SGDClassifier(loss="log_loss", random_state=0),
     ],
     expected_failed_checks=lambda est: EXPECTED_FAILED,
 )
@@ -84,7 +84,7 @@ def test_classifier_converges_to_logistic_regression(backend, n_classes):
     alpha = 1e-3
     exact = LogisticRegression(C=1.0 / (alpha * X.shape[0]), tol=1e-10, max_iter=10_000)
     exact.fit(X, y)
-    clf = SGDClassifier(alpha=alpha, tol=None, max_iter=100, random_state=0).fit(X, y)
+    clf = SGDClassifier(loss="log_loss", alpha=alpha, tol=None, max_iter=100, random_state=0).fit(X, y)
     assert clf.coef_.shape == exact.coef_.shape
     scale = np.abs(exact.coef_).max()
     np.testing.assert_allclose(clf.coef_, exact.coef_, rtol=0, atol=0.01 * scale)
@@ -101,14 +101,14 @@ def test_loss_curve_is_the_training_metric_of_the_model():
     # All rows are below the curve sample size: the last point is exact.
     np.testing.assert_allclose(reg.loss_curve_[-1], mean_squared_error(y, reg.predict(X)), rtol=1e-10)
     Xc, yc = make_classification(600, 5, n_classes=3, n_informative=3, random_state=0)
-    clf = SGDClassifier(max_iter=3, tol=None, random_state=0).fit(Xc, yc)
+    clf = SGDClassifier(loss="log_loss", max_iter=3, tol=None, random_state=0).fit(Xc, yc)
     np.testing.assert_allclose(clf.loss_curve_[-1], log_loss(yc, clf.predict_proba(Xc)), rtol=1e-8)
 
 
 def test_labels_strings_ints_and_probabilities(backend):
     X, y = make_classification(500, 4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
     names = np.array(["cat", "dog", "emu"])[y]
-    clf = SGDClassifier(random_state=0).fit(X, names)
+    clf = SGDClassifier(loss="log_loss", random_state=0).fit(X, names)
     assert list(clf.classes_) == ["cat", "dog", "emu"]
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
@@ -116,7 +116,7 @@ def test_labels_strings_ints_and_probabilities(backend):
     assert set(clf.predict(X)) <= set(clf.classes_)
     assert clf.decision_function(X).shape == (500, 3)
     assert clf.score(X, names) > 0.8
-    binary = SGDClassifier(random_state=0).fit(X, y == 1)
+    binary = SGDClassifier(loss="log_loss", random_state=0).fit(X, y == 1)
     assert binary.coef_.shape == (1, 4) and binary.decision_function(X).shape == (500,)
     proba = binary.predict_proba(X)
     np.testing.assert_allclose(proba[:, 1], 1 / (1 + np.exp(-binary.decision_function(X))), rtol=1e-10)
@@ -137,7 +137,7 @@ def test_backends_agree():
     fits = []
     for name in ("numba", "numpy"):
         with fastloss.use_backend(name):
-            fits.append(SGDClassifier(max_iter=5, tol=None, random_state=0).fit(Xc, yc))
+            fits.append(SGDClassifier(loss="log_loss", max_iter=5, tol=None, random_state=0).fit(Xc, yc))
     np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=1e-8, atol=1e-12)
 
 
@@ -155,7 +155,7 @@ def test_huge_learning_rate_backs_off(backend):
 def test_divergence_without_backoff_raises_naming_the_rate(backend, monkeypatch):
     monkeypatch.setattr(sgd_module, "MAX_BACKOFFS", 0)
     X, y = make_classification(500, 5, random_state=0)
-    clf = SGDClassifier(learning_rate=1e8, random_state=0)
+    clf = SGDClassifier(loss="log_loss", learning_rate=1e8, random_state=0)
     with pytest.raises(ValueError, match="learning_rate=1e\\+08"):
         clf.fit(X * 1e3, y)
     assert not hasattr(clf, "coef_") or np.isfinite(clf.coef_).all()
@@ -172,7 +172,7 @@ def test_nan_in_X_is_named_before_training(monkeypatch):
         SGDRegressor().fit(X, y)
     X[17, 2] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):
-        SGDClassifier().fit(X, y > 0)
+        SGDClassifier(loss="log_loss").fit(X, y > 0)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "absolute_error"])
@@ -192,13 +192,13 @@ def test_partial_fit_over_chunks_matches_fit(backend, loss):
 
 def test_partial_fit_classifier_needs_classes(backend):
     X, y = make_classification(900, 5, n_classes=3, n_informative=3, random_state=0)
-    clf = SGDClassifier(random_state=0)
+    clf = SGDClassifier(loss="log_loss", random_state=0)
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X[:300], y[:300])
     for _ in range(10):
         for part in np.array_split(np.arange(900), 3):
             clf.partial_fit(X[part], y[part], classes=[0, 1, 2])
-    full = SGDClassifier(max_iter=10, tol=None, random_state=0).fit(X, y)
+    full = SGDClassifier(loss="log_loss", max_iter=10, tol=None, random_state=0).fit(X, y)
     assert abs(clf.score(X, y) - full.score(X, y)) < 0.03
     with pytest.raises(ValueError, match="not in classes"):
         clf.partial_fit(X[:5], [0, 1, 2, 3, 0])
@@ -222,8 +222,8 @@ def test_max_iter_reached_warns():
 
 def test_reproducible_and_picklable():
     X, y = make_classification(800, 5, random_state=0)
-    a = SGDClassifier(random_state=7).fit(X, y)
-    b = SGDClassifier(random_state=7).fit(X, y)
+    a = SGDClassifier(loss="log_loss", random_state=7).fit(X, y)
+    b = SGDClassifier(loss="log_loss", random_state=7).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     c = pickle.loads(pickle.dumps(a))
     np.testing.assert_array_equal(c.predict_proba(X), a.predict_proba(X))
@@ -251,7 +251,7 @@ def test_bad_parameters_name_themselves():
     with pytest.raises(ValueError, match="'loss' parameter of SGDRegressor"):
         SGDRegressor(loss="no_such_loss").fit(X, y)
     with pytest.raises(ValueError, match="'batch_size' parameter of SGDClassifier"):
-        SGDClassifier(batch_size=0).fit(X, y > 0)
+        SGDClassifier(loss="log_loss", batch_size=0).fit(X, y > 0)
 
 
 def test_verbose_prints_each_epoch(capsys, monkeypatch):
@@ -311,7 +311,7 @@ def test_inputs_not_modified():
 def test_keyboard_interrupt_keeps_last_finished_epoch(monkeypatch, early_stopping):
     X, y = make_classification(3000, 6, n_classes=3, n_informative=4, random_state=0)
     params = dict(max_iter=10, tol=None, random_state=0, early_stopping=early_stopping)
-    reference = SGDClassifier(**params, n_iter_no_change=1).set_params(max_iter=2).fit(X, y)
+    reference = SGDClassifier(loss="log_loss", **params, n_iter_no_change=1).set_params(max_iter=2).fit(X, y)
     real = sgd_module.epoch_kernel
     calls = []
 
@@ -328,7 +328,7 @@ def test_keyboard_interrupt_keeps_last_finished_epoch(monkeypatch, early_stoppin
         return run
 
     monkeypatch.setattr(sgd_module, "epoch_kernel", interrupted_on_third_epoch)
-    clf = SGDClassifier(**params)
+    clf = SGDClassifier(loss="log_loss", **params)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
@@ -367,5 +367,5 @@ def test_without_intercept(backend):
     reg = SGDRegressor(fit_intercept=False, tol=None, max_iter=100, random_state=0).fit(X, y)
     assert reg.intercept_[0] == 0.0
     np.testing.assert_allclose(reg.coef_, ridge.coef_, rtol=5e-3)
-    clf = SGDClassifier(fit_intercept=False, random_state=0).fit(X, y > 4)
+    clf = SGDClassifier(loss="log_loss", fit_intercept=False, random_state=0).fit(X, y > 4)
     assert clf.intercept_[0] == 0.0

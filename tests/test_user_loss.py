@@ -317,10 +317,10 @@ def test_declared_target_scaling():
 
     X, y, w = make_data(seed=3)
     small = SGDRegressor(loss=scaled_cauchy(c=1.0), alpha=1e-2, tol=None, max_iter=50,
-                         random_state=0).fit(X, y, w)  # fmt: skip
+                         random_state=0).fit(X, y, sample_weight=w)  # fmt: skip
     # Power 0: the objective is unchanged in size, the penalty on coef/1000 needs alpha/1e6.
     large = SGDRegressor(loss=scaled_cauchy(c=1000.0), alpha=1e-8, tol=None, max_iter=50,
-                         random_state=0).fit(X, 1000.0 * y, w)  # fmt: skip
+                         random_state=0).fit(X, 1000.0 * y, sample_weight=w)  # fmt: skip
     np.testing.assert_allclose(large.coef_, 1000.0 * small.coef_, rtol=1e-6)
     np.testing.assert_allclose(large.intercept_, 1000.0 * small.intercept_, rtol=1e-6)
     with pytest.raises(ValueError, match=r"target_params \['d'\] are not parameters"):

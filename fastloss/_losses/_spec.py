@@ -242,7 +242,9 @@ class SGDSpec:
         loss of the best constant prediction.
     target_power
         ``q`` such that the loss of targets and predictions scaled by ``s``
-        is ``s**q`` times the loss of the unscaled ones, once the parameters
+        (for log-link losses, raw = log of the mean: targets scaled by ``s``
+        and raw shifted by ``log s``; their targets are scaled by their mean,
+        not centred) is ``s**q`` times the loss of the unscaled ones, once the parameters
         named in ``target_params`` (those in the targets' units) are scaled
         by ``s`` too: 2 for squared losses, 1 for absolute and pinball ones,
         0 for scale-free ones.  A number, or a function of the parameters'
@@ -255,18 +257,53 @@ class SGDSpec:
     smooth
         ``False`` for losses whose gradient does not shrink near the optimum
         (absolute error, pinball, epsilon-insensitive): the step size then
-        follows the current loss relative to the reference loss.
+        follows the current loss relative to the reference loss.  A bool, or
+        a function of the parameters' dict.  ``curvature`` and ``smooth`` are
+        resolved with the parameters in standardised units (those of
+        ``target_params`` divided by the targets' scale).
+    gradient_bound
+        For losses that are not smooth: the largest ``|d loss / d raw|``
+        (standardised units; a number or a function of the parameters), by
+        which their step size is divided (1 for the absolute error; Huber's
+        ``delta`` when it is below 1).
+    reference_floor
+        Least reference loss (standardised units): the divergence bound is
+        ``1000`` times it.  The perceptron's loss of the zero model is 0, so
+        the hinge family declares 1 (the loss of a unit margin error).
+    epsilon_param
+        The parameter scikit-learn's SGD ``epsilon`` sets (Huber's ``delta``,
+        the epsilon-insensitive losses' ``epsilon``), or None.
+    aliases
+        Other names scikit-learn's SGD gives this loss with other parameter
+        values: ``{"perceptron": {"threshold": 0.0}}`` on the hinge.
+    multiclass
+        For classification losses: the registered loss trained for more than
+        two classes (``"multinomial"`` for the log loss: a softmax model), or
+        None: one binary model per class (one-vs-rest), all in one pass.
+    proba
+        How a classifier turns this loss's decision values into probabilities:
+        ``"logit"`` (sigmoid / softmax), ``"clipped_margin"`` (scikit-learn's
+        modified Huber: ``(clip(raw, -1, 1) + 1) / 2``, normalised over the
+        classes), or None: no ``predict_proba``.
     """
 
     def __init__(self, *, curvature, grad_factor=1.0, center=None, target_power=None,
-                 target_params=(), smooth=True):  # fmt: skip
+                 target_params=(), smooth=True, reference_floor=1e-3, epsilon_param=None,
+                 aliases=None, multiclass=None, proba=None, gradient_bound=1.0):  # fmt: skip
         if not (callable(curvature) or float(curvature) > 0):
             raise ValueError(f"curvature must be positive, got {curvature!r}")
         if not (center is None or callable(center) or center in ("mean", "median")):
             raise ValueError(f"center must be 'mean', 'median', a function or None, got {center!r}")
+        if proba not in (None, "logit", "clipped_margin"):
+            raise ValueError(f"proba must be None, 'logit' or 'clipped_margin', got {proba!r}")
         self.curvature, self.grad_factor, self.center = curvature, float(grad_factor), center
         self.target_power, self.target_params = target_power, tuple(target_params)
-        self.smooth = bool(smooth)
+        self.smooth = smooth
+        self.reference_floor = float(reference_floor)
+        self.epsilon_param = epsilon_param
+        self.aliases = dict(aliases or {})
+        self.multiclass, self.proba = multiclass, proba
+        self.gradient_bound = gradient_bound
 
     def resolve(self, name, params: dict):
         """The value of attribute ``name`` for a loss with parameters ``params``."""
@@ -284,5 +321,7 @@ class SGDSpec:
         return float(self.center(y, params))
 
     def __repr__(self):
-        fields = ("curvature", "grad_factor", "center", "target_power", "target_params", "smooth")
+        fields = ("curvature", "grad_factor", "center", "target_power", "target_params", "smooth",
+                  "reference_floor", "epsilon_param", "aliases", "multiclass", "proba",
+                  "gradient_bound")  # fmt: skip
         return "SGDSpec(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in fields) + ")"

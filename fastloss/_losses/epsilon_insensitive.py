@@ -55,7 +55,7 @@ class EpsilonInsensitive(PointwiseLoss):
     memory_bound = True
     reference = Reference("sgd", _SGD, "EpsilonInsensitive", ("epsilon",))
     sgd = SGDSpec(curvature=1.0, center="median", target_power=1, target_params=("epsilon",),
-                  smooth=False)  # fmt: skip
+                  smooth=False, epsilon_param="epsilon")  # fmt: skip
     _kernels = pointwise_kernels(
         "epsilon_insensitive", _epsilon_insensitive, _epsilon_insensitive_numpy, target=target,
         hess=_zero, hess_numpy=_zero_numpy,
@@ -116,7 +116,8 @@ class SquaredEpsilonInsensitive(PointwiseLoss):
     memory_bound = True
     reference = Reference("sgd", _SGD, "SquaredEpsilonInsensitive", ("epsilon",))
     # max(0, |d| - epsilon)**2: curvature 2 outside the tube.
-    sgd = SGDSpec(curvature=2.0, center="mean", target_power=2, target_params=("epsilon",))
+    sgd = SGDSpec(curvature=2.0, center="mean", target_power=2, target_params=("epsilon",),
+                  epsilon_param="epsilon")  # fmt: skip
     _kernels = pointwise_kernels(
         "squared_epsilon_insensitive",
         _squared_epsilon_insensitive,

@@ -17,7 +17,7 @@ from .._mathfn import exp_real
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import ByParam, Interval, Param, Reference
+from ._spec import ByParam, Interval, Param, Reference, SGDSpec
 
 
 @jit(helper=True, fastmath=None)
@@ -66,6 +66,9 @@ class HalfPoisson(PointwiseLoss):
     target = "nonnegative"
     raw = "log"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfPoissonLoss")
+    # Log link: targets divided by their mean s (raw shifted by log s), the
+    # loss scales by s; the hessian exp(raw) is 1 at the start, raw = 0.
+    sgd = SGDSpec(curvature=1.0, target_power=1)
     _kernels = pointwise_kernels(
         "half_poisson", _half_poisson, _half_poisson_numpy, target=target,
         hess=_half_poisson_hess, hess_numpy=_half_poisson_hess_numpy,
@@ -111,6 +114,8 @@ class HalfGamma(PointwiseLoss):
     target = "positive"
     raw = "log"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfGammaLoss")
+    # Scale-free under the log link (up to a constant); hessian y exp(-raw).
+    sgd = SGDSpec(curvature=1.0, target_power=0)
     _kernels = pointwise_kernels(
         "half_gamma", _half_gamma, _half_gamma_numpy, target=target,
         hess=_half_gamma_hess, hess_numpy=_half_gamma_hess_numpy,
@@ -232,6 +237,8 @@ class HalfTweedie(PointwiseLoss):
     )
     raw = "log"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfTweedieLoss", {"power": "power"})
+    # Under the log link the loss scales by s**(2 - power); hessian 1 at raw 0, y 1.
+    sgd = SGDSpec(curvature=1.0, target_power=lambda params: 2.0 - params["power"])
     _kernels = pointwise_kernels(
         "half_tweedie", _half_tweedie, _half_tweedie_numpy, target=target,
         hess=_half_tweedie_hess, hess_numpy=_half_tweedie_hess_numpy,

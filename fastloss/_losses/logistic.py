@@ -77,7 +77,7 @@ class BinaryCrossEntropy(PointwiseLoss):
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfBinomialLoss")
     bench_quick = True
     #: sigmoid' <= 1/4; classification targets are neither centred nor scaled.
-    sgd = SGDSpec(curvature=0.25)
+    sgd = SGDSpec(curvature=0.25, multiclass="multinomial", proba="logit")
     _kernels = pointwise_kernels(
         "binary_cross_entropy",
         _binary_cross_entropy,

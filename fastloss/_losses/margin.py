@@ -11,7 +11,7 @@ from .._mathfn import exp_real
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
-from ._spec import Interval, Param, Reference
+from ._spec import Interval, Param, Reference, SGDSpec
 
 _SGD = "sklearn.linear_model._sgd_fast"
 
@@ -66,6 +66,10 @@ class Hinge(PointwiseLoss):
     raw = "margin"
     memory_bound = True
     reference = Reference("sgd", _SGD, "Hinge", ("threshold",), signed_labels=True)
+    # Not smooth, but its subgradient does vanish as the margins are met: the
+    # decaying step of smooth losses (curvature of a unit smoothing).  The
+    # perceptron's zero model has loss 0: the reference is a unit margin error.
+    sgd = SGDSpec(curvature=1.0, reference_floor=1.0, aliases={"perceptron": {"threshold": 0.0}})
     _kernels = pointwise_kernels(
         "hinge", _hinge, _hinge_numpy, target=target, hess=_zero, hess_numpy=_zero_numpy
     )
@@ -119,6 +123,7 @@ class SquaredHinge(PointwiseLoss):
     raw = "margin"
     memory_bound = True
     reference = Reference("sgd", _SGD, "SquaredHinge", ("threshold",), signed_labels=True)
+    sgd = SGDSpec(curvature=2.0, reference_floor=1.0)
     _kernels = pointwise_kernels(
         "squared_hinge", _squared_hinge, _squared_hinge_numpy, target=target,
         hess=_squared_hinge_hess, hess_numpy=_squared_hinge_hess_numpy,
@@ -195,6 +200,7 @@ class ModifiedHuber(PointwiseLoss):
     raw = "margin"
     memory_bound = True
     reference = Reference("sgd", _SGD, "ModifiedHuber", signed_labels=True)
+    sgd = SGDSpec(curvature=2.0, reference_floor=1.0, proba="clipped_margin")
     _kernels = pointwise_kernels(
         "modified_huber", _modified_huber, _modified_huber_numpy, elem32=_modified_huber32,
         target=target, hess=_modified_huber_hess, hess_numpy=_modified_huber_hess_numpy,
@@ -241,6 +247,8 @@ class Exponential(PointwiseLoss):
     target = "binary"
     raw = "half_logit"
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "ExponentialLoss")
+    # No sgd: its curvature exp(-z) grows without bound with the margin
+    # errors, and the estimators' step rule diverged on scikit-learn's checks.
     _kernels = pointwise_kernels(
         "exponential", _exponential, _exponential_numpy, target=target,
         hess=_exponential_hess, hess_numpy=_exponential_hess_numpy,

@@ -64,8 +64,14 @@ class Huber(PointwiseLoss):
     raw = "identity"
     memory_bound = True
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HuberLoss", {"delta": "delta"})
-    # Quadratic (curvature 1) within delta of the target; delta is in the targets' units.
-    sgd = SGDSpec(curvature=1.0, center="median", target_power=2, target_params=("delta",))
+    # Quadratic (curvature 1) within delta of the target; delta is in the
+    # targets' units.  A delta below the (standardised) targets' scale makes it
+    # delta times the absolute error for most residuals: trained as that.
+    sgd = SGDSpec(
+        curvature=1.0, center="median", target_power=2, target_params=("delta",),
+        epsilon_param="delta", smooth=lambda params: params["delta"] >= 1.0,
+        gradient_bound=lambda params: min(1.0, params["delta"]),
+    )  # fmt: skip
     _kernels = pointwise_kernels(
         "huber", _huber, _huber_numpy, target=target, hess=_huber_hess, hess_numpy=_huber_hess_numpy
     )

@@ -436,7 +436,7 @@ class CrossEntropy(FusedLoss):
     reference = Reference("sklearn_loss", "sklearn._loss.loss", "HalfMultinomialLoss", n_classes=True)
     bench_quick = True
     #: The softmax's Hessian is at most 1/2 in any direction.
-    sgd = SGDSpec(curvature=0.5)
+    sgd = SGDSpec(curvature=0.5, proba="logit")
     _kernels = SimpleNamespace(
         loss_gradient=Kernel(_loss_gradient_numba, _loss_gradient_numpy),
     )

@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, assert_all_finite, column_or_1d
 
 from .._dask import aligned_blocks
+from ._sources import sample_of
 
 
 def _check_block(X, y, w, name, y_numeric, classifier):
@@ -130,7 +131,7 @@ class DaskBlocks:
         if i == self.first_index and self.first is not None:
             return self.first
         X, y, w = self.compute_block(i)
-        return X, self.estimator._block_targets(y), w
+        return X, self.estimator._block_targets(y), self.estimator._class_weighted(y, w)
 
     def parts(self, rng):
         """The blocks of one epoch in random order, each read while the previous trains.
@@ -152,6 +153,4 @@ class DaskBlocks:
                 del block
 
     def curve_sample(self, rng):
-        from ._stochastic_gradient import _sample_of
-
-        return _sample_of(*self.first, rng)
+        return sample_of(*self.first, rng)

@@ -12,17 +12,26 @@ fused kernel of the loss (``loss_gradient``, bound per loss by
 :func:`epoch_kernel`), so the estimators train on exactly the code the public
 loss objects run.
 
-Optimizer: heavy-ball momentum on the data term, ``lr_t = lr / sqrt(1 + t /
-decay_steps)``, the L2 penalty applied as a proximal step (stable however
-stiff ``alpha * inv_scale**2`` is; scaled by ``1 / (1 - momentum)`` like the
-momentum-amplified gradient steps, so that the fixed point is the penalised
-optimum), and a running average of the iterates over
+Optimizer: heavy-ball momentum on the data term, the step ``lr_t = lr * (1 +
+t / decay)**(-power)`` at minibatch step ``t`` (every schedule of the
+estimators is of this form), the elastic-net penalty applied as a proximal
+step: soft-thresholding by ``l1pen`` (exact zeros), then shrinking by
+``l2pen`` (stable however stiff ``alpha * inv_scale**2`` is; both scaled by
+``1 / (1 - momentum)`` like the momentum-amplified gradient steps, so that the
+fixed point is the penalised optimum), and a running average of the iterates over
 the iterates (Polyak-Ruppert averaging) that the estimators report as the
 model: ``n_avg`` iterates are in the running average on entry (0 restarts
 it), and minibatches starting before row ``avg_from`` of the epoch are left
 out of it (the first epoch skips its transient from the initial point).
 
-State arrays (float64) are updated in place: ``coef`` (p,) or (p, k),
+Shapes: the targets ``y`` are (n, ky) and the coefficients (p, k): one
+column of targets and of coefficients for one output, ``k`` coefficient
+columns against one column of class indices for the softmax loss (whose raw
+predictions are (m, k)), and ``k`` of each for one-vs-rest, where a pointwise
+loss sees the minibatch's (m, k) targets and raw predictions flattened (so
+every class trains in the same pass over X).
+
+State arrays (float64) are updated in place: ``coef`` (p, k),
 ``intercept`` (k,), the two velocities and the two averages.  Returns
 ``(status, loss_sum, weight_sum, step, n_avg)``; ``extra`` (last) is the
 tuple of the loss's extra kernel arguments (``loss._kernel_args``: its
@@ -40,14 +49,25 @@ from .._jit import jit, serial
 from .._registry import Kernel
 
 
+@jit(helper=True)
+def _flat(a):
+    return a.reshape(a.size)
+
+
+@jit(helper=True)
+def _same(a):
+    return a
+
+
 @jit(template=True)
 def _epoch(
     X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
-    coef_avg, intercept_avg, penalty, lr, decay_steps, momentum, grad_scale, step,
+    coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale, step,
     fit_intercept, bound, avg_from, n_avg, xb, yb, wb, extra,
 ):  # fmt: skip
     n, p = X.shape
     k = intercept.shape[0]
+    ky = y.shape[1]
     pk = p * k
     cf = coef.reshape(pk)
     cvf = coef_vel.reshape(pk)
@@ -58,6 +78,7 @@ def _epoch(
     g_int = np.empty(k)
     loss_sum = 0.0
     weight_sum = 0.0
+    damp = 1.0 / (1.0 - momentum)
     for start in range(0, n, batch):
         m = min(batch, n - start)
         for r in range(m):
@@ -68,7 +89,8 @@ def _epoch(
             dst = xb[r]
             for j in range(p):
                 dst[j] = src[j]
-            yb[r] = y[i]
+            for q in range(ky):
+                yb[r, q] = y[i, q]
         # Effective (unstandardised) weights and intercept of this step.
         for q in range(k):
             shift[q] = intercept[q]
@@ -79,20 +101,27 @@ def _epoch(
                 shift[q] -= mean[j] * e
         xm = xb[:m]
         raw = np.dot(xm, eff)
-        raw2 = raw.reshape(m, k)  # (not ``i % k`` on a flat index: a division each)
         for r in range(m):
             for q in range(k):
-                raw2[r, q] += shift[q]
+                raw[r, q] += shift[q]
         grad = np.empty_like(raw)
+        ym = yb[:m].reshape(m * ky)
         if sw is None:
-            total = loss_gradient(yb[:m], raw, None, grad_scale / m, grad, None, None, *extra)
+            total = loss_gradient(
+                ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None, *extra
+            )
             wsum = float(m)
         else:
             wsum = 0.0
             for r in range(m):
-                wb[r] = sw[order[start + r]]
-                wsum += wb[r]
-            total = loss_gradient(yb[:m], raw, wb[:m], grad_scale / m, grad, None, None, *extra)
+                wr = sw[order[start + r]]
+                wsum += wr
+                for q in range(ky):
+                    wb[r * ky + q] = wr
+            total = loss_gradient(
+                ym, as_loss_raw(raw), wb[: m * ky], grad_scale / m, as_loss_raw(grad), None, None,
+                *extra,
+            )  # fmt: skip
         loss_sum += total
         weight_sum += wsum
         if not np.isfinite(total) or total > bound * wsum:
@@ -100,19 +129,28 @@ def _epoch(
         xtg = np.dot(xm.T, grad).reshape(pk)
         for q in range(k):
             g_int[q] = 0.0
-        grad2 = grad.reshape(m, k)
         for r in range(m):
             for q in range(k):
-                g_int[q] += grad2[r, q]
-        rate = lr / np.sqrt(1.0 + step / decay_steps)
+                g_int[q] += grad[r, q]
+        rate = lr * (1.0 + step / decay) ** (-power)
         for j in range(p):
             s = inv_scale[j]
-            shrink = 1.0 / (1.0 + rate * penalty[j] / (1.0 - momentum))
+            shrink = 1.0 / (1.0 + rate * l2pen[j] * damp)
+            threshold = rate * l1pen[j] * damp
             for q in range(k):
                 idx = j * k + q
                 v = momentum * cvf[idx] + s * (xtg[idx] - mean[j] * g_int[q])
                 cvf[idx] = v
-                cf[idx] = (cf[idx] - rate * v) * shrink
+                c = cf[idx] - rate * v
+                if threshold > 0.0:
+                    # The proximal step of the L1 term: soft-thresholding.
+                    if c > threshold:
+                        c -= threshold
+                    elif c < -threshold:
+                        c += threshold
+                    else:
+                        c = 0.0
+                cf[idx] = c * shrink
         if fit_intercept:
             for q in range(k):
                 v = momentum * intercept_vel[q] + g_int[q]
@@ -130,48 +168,54 @@ def _epoch(
     return 0, loss_sum, weight_sum, step, n_avg
 
 
-def _epoch_numpy(loss_gradient):
+def _soft_threshold(c, threshold):
+    return np.sign(c) * np.maximum(np.abs(c) - threshold, 0.0)
+
+
+def _epoch_numpy(loss_gradient, flat):
     """NumPy twin of :func:`_epoch` for the loss kernel ``loss_gradient``."""
 
     def epoch(
         X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
-        coef_avg, intercept_avg, penalty, lr, decay_steps, momentum, grad_scale, step,
+        coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale, step,
         fit_intercept, bound, avg_from, n_avg, xb, yb, wb, extra,
     ):  # fmt: skip
         n = X.shape[0]
-        k = intercept.shape[0]
+        ky = y.shape[1]
         loss_sum = 0.0
         weight_sum = 0.0
-        scale_col = inv_scale if coef.ndim == 1 else inv_scale[:, None]
-        mean_col = mean if coef.ndim == 1 else mean[:, None]
+        damp = 1.0 / (1.0 - momentum)
         for start in range(0, n, batch):
             rows = order[start : start + batch]
             m = rows.shape[0]
             xm = X[rows]
-            eff = coef * scale_col
+            eff = coef * inv_scale[:, None]
             shift = intercept - mean @ eff
             raw = (xm @ eff.astype(X.dtype)).astype(X.dtype) + shift.astype(X.dtype)
             grad = np.empty_like(raw)
+            ym = y[rows].reshape(m * ky)
             if sw is None:
                 wm = None
                 wsum = float(m)
             else:
-                wm = sw[rows]
-                wsum = float(wm.sum())
-            total = loss_gradient(y[rows], raw, wm, grad_scale / m, grad, None, None, *extra)
+                wsum = float(sw[rows].sum())
+                wm = np.repeat(sw[rows], ky)
+            shape = (lambda a: a.reshape(-1)) if flat else (lambda a: a)
+            total = loss_gradient(ym, shape(raw), wm, grad_scale / m, shape(grad), None, None, *extra)
             loss_sum += total
             weight_sum += wsum
             if not np.isfinite(total) or total > bound * wsum:
                 return 1, loss_sum, weight_sum, step, n_avg
             xtg = (xm.T @ grad).astype(np.float64)
-            g_int = grad.sum(axis=0, dtype=np.float64).reshape(k)
-            g_coef = scale_col * (xtg - mean_col * (g_int if coef.ndim == 2 else g_int[0]))
-            rate = lr / np.sqrt(1.0 + step / decay_steps)
-            shrink = 1.0 / (1.0 + rate * penalty / (1.0 - momentum))
+            g_int = grad.sum(axis=0, dtype=np.float64)
+            g_coef = inv_scale[:, None] * (xtg - mean[:, None] * g_int)
+            rate = lr * (1.0 + step / decay) ** (-power)
             coef_vel *= momentum
             coef_vel += g_coef
-            coef -= rate * coef_vel
-            coef *= shrink if coef.ndim == 1 else shrink[:, None]
+            c = coef - rate * coef_vel
+            threshold = (rate * l1pen * damp)[:, None]
+            c = np.where(threshold > 0.0, _soft_threshold(c, threshold), c)
+            coef[...] = c / (1.0 + rate * l2pen * damp)[:, None]
             if fit_intercept:
                 intercept_vel *= momentum
                 intercept_vel += g_int
@@ -192,9 +236,14 @@ def epoch_kernel(loss_cls) -> Kernel:
     """The epoch kernel pair bound to ``loss_cls``'s fused loss-gradient kernels.
 
     Built on first use for each loss, so a newly registered loss gets an SGD
-    loop without code of its own.
+    loop without code of its own.  Pointwise losses see the minibatch's
+    targets and raw predictions flattened (one-vs-rest trains every class at
+    once); the softmax loss sees (m, k) raw predictions.
     """
     pair = loss_cls._kernels.loss_gradient
-    kernel = _epoch.specialise(loss_cls.name, loss_gradient=serial(pair))
+    flat = loss_cls._raw_ndim == 1
+    kernel = _epoch.specialise(
+        loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same
+    )
     kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
-    return Kernel(kernel, _epoch_numpy(pair.numpy))
+    return Kernel(kernel, _epoch_numpy(pair.numpy, flat))
