@@ -279,7 +279,8 @@ def _fit_estimators(dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # max_iter reached on 64 rows
         for w in (None, weights):
-            for estimator, targets in ((SGDRegressor, (X[:, 0],)),
+            # Positive regression targets: in the domain of every regression loss.
+            for estimator, targets in ((SGDRegressor, (np.abs(X[:, 0]) + 1,)),
                                        (SGDClassifier, (np.arange(64) % 2, np.arange(64) % 3))):  # fmt: skip
                 for loss in _estimator_losses(estimator):
                     kwargs = {} if loss is None else {"loss": loss}

@@ -18,7 +18,7 @@ CHECK = textwrap.dedent(
     import fastloss
     from fastloss._registry import LOSSES
     from fastloss._warmup import _estimator_losses
-    from fastloss.linear_model import SGDRegressor
+    from fastloss.linear_model import SGDClassifier, SGDRegressor
     from fastloss.linear_model._epoch import epoch_kernel
 
     def dtypes(kernel):
@@ -26,11 +26,12 @@ CHECK = textwrap.dedent(
         sigs = d.signatures if d is not None else []
         return {str(a.dtype) for s in sigs for a in s[:2] if hasattr(a, "dtype")}
 
-    # The regressor's losses from its own declaration (the registry's trainable
-    # ones); SGDClassifier has no loss parameter yet (issue #15): it trains on
-    # log_loss (2 classes) and multinomial (more).
-    ESTIMATOR_LOSSES = set(_estimator_losses(SGDRegressor)) | {"log_loss", "multinomial"}
-    assert {"squared_error", "absolute_error"} <= ESTIMATOR_LOSSES
+    # The estimators' losses from their own declarations (the registry's
+    # trainable ones; aliases such as "perceptron" train a registered loss),
+    # and multinomial, which the classifier trains on log_loss for 3 classes.
+    ESTIMATOR_LOSSES = (set(_estimator_losses(SGDRegressor)) | set(_estimator_losses(SGDClassifier))
+                        | {"multinomial"}) & set(LOSSES)
+    assert {"squared_error", "absolute_error", "hinge", "poisson"} <= ESTIMATOR_LOSSES
     fastloss.warmup(dtypes=("float32", "float64"), estimators=ESTIMATORS)
     for cls in LOSSES.values():
         for kernel in vars(cls._kernels).values():
@@ -54,15 +55,16 @@ def _run(code, **env):
 def test_warmup_compiles_every_kernel(estimators):
     lines = [line for line in _run(CHECK.replace("ESTIMATORS", str(estimators))) if line]
     from fastloss._warmup import _estimator_losses
-    from fastloss.linear_model import SGDRegressor
+    from fastloss.linear_model import SGDClassifier, SGDRegressor
 
     # every loss's kernels checked; the estimators' losses printed
     from fastloss.losses import LOSSES
 
     # (losses other test modules registered with fastloss.pointwise_loss are
     # not in the fresh interpreter that ran the warmup)
-    builtin = {n for n in _estimator_losses(SGDRegressor) if not getattr(LOSSES[n], "user_defined", False)}
-    assert len(lines) == len(builtin | {"log_loss", "multinomial"})
+    names = (set(_estimator_losses(SGDRegressor)) | set(_estimator_losses(SGDClassifier))) & set(LOSSES)
+    builtin = {n for n in names if not getattr(LOSSES[n], "user_defined", False)}
+    assert len(lines) == len(builtin | {"multinomial"})
     expected = "['float32', 'float64']" if estimators else "[]"
     assert all(line.endswith(expected) for line in lines), lines
 
