@@ -734,15 +734,19 @@ def main(args) -> int:
     training = None
     scale = getattr(args, "training_scale", 0.0)
     if mode == "full" and scale > 0:
+        from .benchmark_training import epoch_figures, format_epoch_figures
         from .benchmark_training import run as run_training
 
         print("\ntraining: fastloss.linear_model against scikit-learn (80/20 split, defaults)")
         training = run_training(scale=scale, repeat=3, progress=lambda text: print(text, flush=True))
+        epoch = epoch_figures(scale=scale)
+        print("\n" + format_epoch_figures(epoch))
         settings["training_scale"] = scale
     if args.json:
         report = to_json(cases, machine, settings)
         if training is not None:
             report["training"] = training
+            report["training_epoch"] = epoch
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
         print(f"wrote {args.json}")

@@ -126,11 +126,13 @@ def test_bench_full_includes_the_training_comparison(tmp_path):
     report = json.loads(path.read_text())
     assert report["settings"]["training_scale"] == 0.002
     problems = [row["problem"] for row in report["training"]]
-    assert problems == ["binary 2,000 x 100", "10 classes 2,000 x 100", "regression 2,000 x 100"]
-    for row in report["training"]:
+    assert problems == ["binary 2,000 x 100", "10 classes 2,000 x 100", "regression 2,000 x 100",
+                        "sparse binary 2,000 x 1,000 CSR"]  # fmt: skip
+    for row in report["training"][:3]:
         assert row["fastloss_s"] > 0 and row["sklearn_sgd_s"] > 0 and row["epochs"] >= 1
         assert row["speedup"] == pytest.approx(row["sklearn_sgd_s"] / row["fastloss_s"])
         assert row["quality_ok"]  # at this size too, within the tolerance of the exact solver
+    assert report["training"][3]["fastloss_s"] > 0 and report["training"][3]["epochs"] >= 1
     without = fastloss_cli("bench", "--full", "--workload", "mean_squared_error", "--sizes", "100",
                            "--dtype", "float64", "--budget", "0.01", "--training-scale", "0")
     assert without.returncode == 0 and "training:" not in without.stdout

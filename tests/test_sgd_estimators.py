@@ -35,11 +35,13 @@ SKLEARN_CLASSIFIER_LOSSES = sorted(sk.SGDClassifier._parameter_constraints["loss
 SKLEARN_REGRESSOR_LOSSES = sorted(sk.SGDRegressor._parameter_constraints["loss"][0].options)
 PENALTIES = ["l2", "l1", "elasticnet"]
 
+_MINIBATCH_WEIGHTS = (
+    "minibatch SGD: weight 2 on a row is not the same as the row twice in two "
+    "minibatches (scikit-learn's own SGD estimators fail it too)"
+)
 EXPECTED_FAILED = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "minibatch SGD: weight 2 on a row is not the same as the row twice in two "
-        "minibatches (scikit-learn's own SGD estimators fail it too)"
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_WEIGHTS,
+    "check_sample_weight_equivalence_on_sparse_data": _MINIBATCH_WEIGHTS,
 }
 
 
@@ -369,3 +371,57 @@ def test_log_link_regression_matches_sklearn_glms(backend, loss):
 def test_n_jobs_accepted():
     X, y, _ = sparse_truth(n=300)
     assert SGDClassifier(n_jobs=-1, random_state=0).fit(X, y > 0).n_iter_ >= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_sparse_input_equals_dense(backend, classification, dtype, fmt):
+    import scipy.sparse as sp
+
+    X_train, X_test, y_train, y_test = classification
+    X_train = np.where(np.abs(X_train) < 0.8, 0.0, X_train).astype(dtype)  # about 40 % zeros
+    X_test = np.where(np.abs(X_test) < 0.8, 0.0, X_test).astype(dtype)
+    S_train, S_test = sp.csr_matrix(X_train).asformat(fmt), sp.csr_matrix(X_test).asformat(fmt)
+    w = np.random.default_rng(1).uniform(0.5, 2.0, X_train.shape[0])
+    rtol = 1e-9 if dtype == np.float64 else 2e-3
+    for est in (SGDClassifier(loss="log_loss", penalty="elasticnet"), SGDClassifier(loss="hinge"),
+                SGDClassifier(loss="modified_huber", class_weight="balanced")):  # fmt: skip
+        for y in (y_train, y_train > 0):
+            est.set_params(random_state=0, max_iter=4, tol=None)
+            dense = est.fit(X_train, y, sample_weight=w)
+            coef, intercept = dense.coef_.copy(), dense.intercept_.copy()
+            sparse = est.fit(S_train, y, sample_weight=w)
+            assert sparse.coef_.dtype == dtype
+            scale = np.abs(coef).max()
+            np.testing.assert_allclose(sparse.coef_, coef, rtol=rtol, atol=rtol * scale)
+            np.testing.assert_allclose(sparse.intercept_, intercept, rtol=rtol, atol=rtol * scale)
+            np.testing.assert_allclose(sparse.decision_function(S_test),
+                                       sparse.decision_function(X_test), rtol=1e-5, atol=1e-5)  # fmt: skip
+            assert sparse.score(S_test, y_test if y.dtype != bool else y_test > 0) >= 0.5
+    reg = SGDRegressor(penalty="l1", random_state=0, max_iter=3, tol=None)
+    target = X_train @ np.arange(X_train.shape[1], dtype=float)
+    dense = reg.fit(X_train, target).coef_.copy()
+    np.testing.assert_allclose(reg.fit(S_train, target).coef_, dense, rtol=rtol,
+                               atol=rtol * np.abs(dense).max())  # fmt: skip
+    np.testing.assert_allclose(reg.predict(S_test), reg.predict(X_test), rtol=1e-4, atol=1e-3)
+
+
+def test_sparse_partial_fit_and_bad_sparse_input(classification):
+    import scipy.sparse as sp
+
+    X_train, _, y_train, _ = classification
+    S = sp.csr_matrix(np.where(np.abs(X_train) < 0.8, 0.0, X_train))
+    dense = SGDClassifier(loss="log_loss", random_state=0).partial_fit(S.toarray(), y_train, classes=[0, 1, 2])
+    sparse = SGDClassifier(loss="log_loss", random_state=0).partial_fit(S, y_train, classes=[0, 1, 2])
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
+    bad = S.copy()
+    bad.data[3] = np.nan
+    for est in (SGDClassifier(), sk.SGDClassifier()):
+        with pytest.raises(ValueError, match="Input X contains NaN"):
+            est.fit(bad, y_train)
+    complex_X = sp.csr_matrix(np.array([[1 + 1j, 0], [0, 2j]]))  # a non-real sparse dtype
+    with pytest.raises((ValueError, TypeError)) as theirs:
+        sk.SGDClassifier().fit(complex_X, [0, 1])
+    with pytest.raises(type(theirs.value)) as ours:
+        SGDClassifier().fit(complex_X, [0, 1])
+    assert str(ours.value) == str(theirs.value)

@@ -59,6 +59,65 @@ def _same(a):
     return a
 
 
+@jit(helper=True)
+def _update(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
+            l2pen, l1pen, rate, momentum, fit_intercept):  # fmt: skip
+    """One optimizer step from the minibatch gradient ``xtg`` (x.T @ grad, (p*k,)) and ``g_int``.
+
+    The gradient in standardised coordinates is ``inv_scale * (xtg - mean *
+    g_int)``; heavy-ball momentum, then the elastic-net proximal step.
+    """
+    k = intercept.shape[0]
+    p = inv_scale.shape[0]
+    damp = 1.0 / (1.0 - momentum)
+    for j in range(p):
+        s = inv_scale[j]
+        shrink = 1.0 / (1.0 + rate * l2pen[j] * damp)
+        threshold = rate * l1pen[j] * damp
+        for q in range(k):
+            idx = j * k + q
+            v = momentum * cvf[idx] + s * (xtg[idx] - mean[j] * g_int[q])
+            cvf[idx] = v
+            c = cf[idx] - rate * v
+            if threshold > 0.0:
+                # The proximal step of the L1 term: soft-thresholding.
+                if c > threshold:
+                    c -= threshold
+                elif c < -threshold:
+                    c += threshold
+                else:
+                    c = 0.0
+            cf[idx] = c * shrink
+    if fit_intercept:
+        for q in range(k):
+            v = momentum * intercept_vel[q] + g_int[q]
+            intercept_vel[q] = v
+            intercept[q] -= rate * v
+
+
+@jit(helper=True)
+def _average(cf, caf, intercept, intercept_avg, n_avg):
+    """Fold the current iterate into the running average of ``n_avg`` iterates."""
+    inv = 1.0 / n_avg
+    for idx in range(cf.shape[0]):
+        caf[idx] += (cf[idx] - caf[idx]) * inv
+    for q in range(intercept.shape[0]):
+        intercept_avg[q] += (intercept[q] - intercept_avg[q]) * inv
+
+
+@jit(helper=True)
+def _effective(cf, inv_scale, mean, intercept, efff, shift):
+    """The unstandardised weights ``efff`` and intercept ``shift`` of the current iterate."""
+    k = intercept.shape[0]
+    for q in range(k):
+        shift[q] = intercept[q]
+    for j in range(inv_scale.shape[0]):
+        for q in range(k):
+            e = cf[j * k + q] * inv_scale[j]
+            efff[j * k + q] = e
+            shift[q] -= mean[j] * e
+
+
 @jit(template=True)
 def _epoch(
     X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
@@ -78,7 +137,6 @@ def _epoch(
     g_int = np.empty(k)
     loss_sum = 0.0
     weight_sum = 0.0
-    damp = 1.0 / (1.0 - momentum)
     for start in range(0, n, batch):
         m = min(batch, n - start)
         for r in range(m):
@@ -91,14 +149,7 @@ def _epoch(
                 dst[j] = src[j]
             for q in range(ky):
                 yb[r, q] = y[i, q]
-        # Effective (unstandardised) weights and intercept of this step.
-        for q in range(k):
-            shift[q] = intercept[q]
-        for j in range(p):
-            for q in range(k):
-                e = cf[j * k + q] * inv_scale[j]
-                efff[j * k + q] = e
-                shift[q] -= mean[j] * e
+        _effective(cf, inv_scale, mean, intercept, efff, shift)
         xm = xb[:m]
         raw = np.dot(xm, eff)
         for r in range(m):
@@ -133,38 +184,100 @@ def _epoch(
             for q in range(k):
                 g_int[q] += grad[r, q]
         rate = lr * (1.0 + step / decay) ** (-power)
-        for j in range(p):
-            s = inv_scale[j]
-            shrink = 1.0 / (1.0 + rate * l2pen[j] * damp)
-            threshold = rate * l1pen[j] * damp
-            for q in range(k):
-                idx = j * k + q
-                v = momentum * cvf[idx] + s * (xtg[idx] - mean[j] * g_int[q])
-                cvf[idx] = v
-                c = cf[idx] - rate * v
-                if threshold > 0.0:
-                    # The proximal step of the L1 term: soft-thresholding.
-                    if c > threshold:
-                        c -= threshold
-                    elif c < -threshold:
-                        c += threshold
-                    else:
-                        c = 0.0
-                cf[idx] = c * shrink
-        if fit_intercept:
-            for q in range(k):
-                v = momentum * intercept_vel[q] + g_int[q]
-                intercept_vel[q] = v
-                intercept[q] -= rate * v
+        _update(
+            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
+            l2pen, l1pen, rate, momentum, fit_intercept,
+        )  # fmt: skip
         step += 1
         if start < avg_from:
             continue
         n_avg += 1
-        inv = 1.0 / n_avg
-        for idx in range(pk):
-            caf[idx] += (cf[idx] - caf[idx]) * inv
+        _average(cf, caf, intercept, intercept_avg, n_avg)
+    return 0, loss_sum, weight_sum, step, n_avg
+
+
+@jit(template=True)
+def _epoch_csr(
+    data, indices, indptr, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel,
+    intercept_vel, coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale,
+    step, fit_intercept, bound, avg_from, n_avg, rawb, yb, wb, xtg, extra,
+):  # fmt: skip
+    """:func:`_epoch` over CSR rows (``data``, ``indices``, ``indptr``).
+
+    The products with the minibatch's rows touch only their nonzeros;
+    ``xtg`` (p*k float64 zeros) accumulates ``x.T @ grad`` and is zeroed
+    again after each step.  The parameter update itself is the dense
+    kernel's (every coefficient moves with the momentum and the penalty).
+    """
+    p = inv_scale.shape[0]
+    k = intercept.shape[0]
+    ky = y.shape[1]
+    pk = p * k
+    n = order.shape[0]
+    cf = coef.reshape(pk)
+    cvf = coef_vel.reshape(pk)
+    caf = coef_avg.reshape(pk)
+    efff = np.empty(pk)
+    shift = np.empty(k)
+    g_int = np.empty(k)
+    loss_sum = 0.0
+    weight_sum = 0.0
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _effective(cf, inv_scale, mean, intercept, efff, shift)
+        for r in range(m):
+            i = order[start + r]
+            for q in range(ky):
+                yb[r, q] = y[i, q]
+            for q in range(k):
+                acc = shift[q]
+                for nz in range(indptr[i], indptr[i + 1]):
+                    acc += data[nz] * efff[indices[nz] * k + q]
+                rawb[r, q] = acc
+        raw = rawb[:m]
+        grad = np.empty_like(raw)
+        ym = yb[:m].reshape(m * ky)
+        if sw is None:
+            total = loss_gradient(
+                ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None, *extra
+            )
+            wsum = float(m)
+        else:
+            wsum = 0.0
+            for r in range(m):
+                wr = sw[order[start + r]]
+                wsum += wr
+                for q in range(ky):
+                    wb[r * ky + q] = wr
+            total = loss_gradient(
+                ym, as_loss_raw(raw), wb[: m * ky], grad_scale / m, as_loss_raw(grad), None, None,
+                *extra,
+            )  # fmt: skip
+        loss_sum += total
+        weight_sum += wsum
+        if not np.isfinite(total) or total > bound * wsum:
+            return 1, loss_sum, weight_sum, step, n_avg
         for q in range(k):
-            intercept_avg[q] += (intercept[q] - intercept_avg[q]) * inv
+            g_int[q] = 0.0
+        for r in range(m):
+            i = order[start + r]
+            for q in range(k):
+                g = grad[r, q]
+                g_int[q] += g
+                for nz in range(indptr[i], indptr[i + 1]):
+                    xtg[indices[nz] * k + q] += data[nz] * g
+        rate = lr * (1.0 + step / decay) ** (-power)
+        _update(
+            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
+            l2pen, l1pen, rate, momentum, fit_intercept,
+        )  # fmt: skip
+        for idx in range(pk):
+            xtg[idx] = 0.0
+        step += 1
+        if start < avg_from:
+            continue
+        n_avg += 1
+        _average(cf, caf, intercept, intercept_avg, n_avg)
     return 0, loss_sum, weight_sum, step, n_avg
 
 
@@ -247,3 +360,29 @@ def epoch_kernel(loss_cls) -> Kernel:
     )
     kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
     return Kernel(kernel, _epoch_numpy(pair.numpy, flat))
+
+
+@functools.cache
+def epoch_kernel_csr(loss_cls) -> Kernel:
+    """:func:`epoch_kernel` for CSR X: ``(data, indices, indptr)`` in place of X.
+
+    Its NumPy twin runs the dense twin on the rebuilt scipy matrix (whose
+    products touch only the nonzeros).
+    """
+    pair = loss_cls._kernels.loss_gradient
+    flat = loss_cls._raw_ndim == 1
+    kernel = _epoch_csr.specialise(
+        loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same
+    )
+    kernel.cacheable = pair.numba.cacheable
+    dense = _epoch_numpy(pair.numpy, flat)
+
+    def epoch(data, indices, indptr, y, sw, order, batch, mean, inv_scale, *rest):
+        import scipy.sparse as sp
+
+        X = sp.csr_matrix((data, indices, indptr), shape=(indptr.shape[0] - 1, inv_scale.shape[0]))
+        *state, rawb, yb, wb, xtg, extra = rest
+        return dense(X, y, sw, order, batch, mean, inv_scale, *state, rawb, yb, wb, extra)
+
+    epoch.__name__ = f"epoch_csr_{loss_cls.name}"
+    return Kernel(kernel, epoch)

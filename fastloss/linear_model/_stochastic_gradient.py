@@ -235,7 +235,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         loss = self.loss
         if isinstance(loss, str) and _resolve_loss(loss) is not None:
             loss = _resolve_loss(loss)[0]
@@ -314,7 +314,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             reset=reset,
             dtype=[np.float64, np.float32],
             order="C",
-            accept_sparse=False,
+            accept_sparse="csr",
             y_numeric=isinstance(self, RegressorMixin),
         )
         if sample_weight is not None:
@@ -483,7 +483,8 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def _decision(self, X):
         """Raw predictions of X, shape (n,) or (n, k), in X's dtype."""
         coef = self.coef_
-        if hasattr(coef, "toarray"):  # sparsify()
+        if hasattr(coef, "toarray") or hasattr(X, "tocsr"):  # sparsify(), sparse X
+            coef = coef if hasattr(coef, "toarray") else coef.astype(X.dtype, copy=False)
             raw = np.asarray(safe_sparse_dot(X, coef.T, dense_output=True), dtype=X.dtype)
         else:
             raw = X @ (coef.T if coef.ndim == 2 else coef).astype(X.dtype, copy=False)
@@ -512,7 +513,7 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
             _frame_with_numpy_dtypes(X),
             reset=False,
             dtype=[np.float64, np.float32],
-            accept_sparse=False,
+            accept_sparse="csr",
         )
 
 

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._epoch import epoch_kernel
+from ._epoch import epoch_kernel, epoch_kernel_csr
 from ._sources import sample_rows
 
 __all__ = ["Objective", "TrainState", "Trainer", "copied_state"]
@@ -95,15 +95,44 @@ class Objective:
         return 0 if self.log_link else 1
 
 
+def _is_sparse(X):
+    return hasattr(X, "tocsr")
+
+
+def _column_stats(sample):
+    """Column means and standard deviations of a dense or sparse sample (float64)."""
+    if not _is_sparse(sample):
+        return sample.mean(axis=0), sample.std(axis=0)
+    mean = np.asarray(sample.mean(axis=0), dtype=np.float64).ravel()
+    square = np.asarray(sample.multiply(sample).mean(axis=0), dtype=np.float64).ravel()
+    return mean, np.sqrt(np.maximum(square - mean * mean, 0.0))
+
+
+def _standardised_product(sample, mean, inv_scale):
+    """``v -> Z.T @ (Z @ v) / m`` for ``Z = (sample - mean) * inv_scale``, Z never formed."""
+    m = sample.shape[0]
+    shift = mean * inv_scale
+
+    def apply(v):
+        zv = sample @ (inv_scale * v) - shift @ v
+        return (inv_scale * (sample.T @ zv) - shift * zv.sum()) / m
+
+    return apply
+
+
 def _top_eigenvalue(Z, rng, iterations=30):
-    """Largest eigenvalue of ``Z.T @ Z / len(Z)`` by power iteration."""
+    """Largest eigenvalue of ``Z.T @ Z / len(Z)`` by power iteration.
+
+    ``Z`` is a dense array, or a function ``v -> Z.T @ (Z @ v) / m`` with
+    attributes ``shape`` (sparse samples).
+    """
     m, p = Z.shape
     if m == 0 or p == 0:
         return 0.0
     v = rng.standard_normal(p)
     value = 0.0
     for _ in range(iterations):
-        u = Z.T @ (Z @ v) / m
+        u = Z(v) if callable(Z) else Z.T @ (Z @ v) / m
         value = float(np.linalg.norm(u))
         if value == 0.0 or not np.isfinite(value):
             return 0.0
@@ -187,9 +216,9 @@ class Trainer:
         k = est._n_outputs
         state = TrainState()
         rows = sample_rows(n, rng, STATS_SAMPLE)
-        sample = np.asarray(X if rows is None else X[rows], dtype=np.float64)
-        mean = sample.mean(axis=0)
-        scale = sample.std(axis=0)
+        sample = X if rows is None else X[rows]
+        sample = sample.astype(np.float64) if _is_sparse(sample) else np.asarray(sample, np.float64)
+        mean, scale = _column_stats(sample)
         scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0  # constant columns
         if not est.fit_intercept:
             mean = np.zeros(p)
@@ -254,11 +283,18 @@ class Trainer:
             return initial
         if schedule != "auto":
             return float(schedule)
-        Z = (sample - state.mean) * state.inv_scale
+        if _is_sparse(sample):
+            # (standardised columns: mean(|z|**2) is the sum of their variances)
+            Z = _standardised_product(sample, state.mean, state.inv_scale)
+            Z.shape = sample.shape
+            _, std = _column_stats(sample)
+            row_norm = float(np.sum((std * state.inv_scale) ** 2)) if sample.shape[0] else 0.0
+        else:
+            Z = (sample - state.mean) * state.inv_scale
+            row_norm = float(np.mean(np.sum(Z * Z, axis=1))) if Z.size else 0.0
         top = max(_top_eigenvalue(Z, rng), 1.0)  # 1: the intercept's direction
         # Minibatch noise: one step on a batch of b rows can see curvature
         # up to about mean(|z|**2) * (largest weight / mean weight) / b.
-        row_norm = float(np.mean(np.sum(Z * Z, axis=1))) if Z.size else 0.0
         spread = 1.0
         if sample_weight is not None:
             spread = float(sample_weight.max() / sample_weight.mean())
@@ -354,7 +390,9 @@ class Trainer:
     def run_epoch(self, X, ys, sample_weight, order, weight_scale, buffers, first_part=True):
         """One compiled pass over (a part of) the data; False if the loss diverged."""
         est, state, objective = self.est, self.est._train_state, self.objective
-        kernel = epoch_kernel(type(objective.loss))
+        sparse = _is_sparse(X)
+        kernel = (epoch_kernel_csr if sparse else epoch_kernel)(type(objective.loss))
+        data = (X.data, X.indices, X.indptr) if sparse else (X,)
         l2, l1 = self.penalties()
         lr, decay, power = self.schedule()
         epoch = est.n_iter_ + 1
@@ -372,7 +410,7 @@ class Trainer:
             avg_from = max(0, int(average) - int(est.t_))
         status, _, _, step, n_avg = kernel(
             0,
-            X,
+            *data,
             ys.reshape(ys.shape[0], -1),
             sample_weight,
             order,
@@ -408,14 +446,16 @@ class Trainer:
         finite = np.isfinite(state.coef_avg).all() and np.isfinite(state.intercept_avg).all()
         return status == 0 and finite
 
-    def buffers(self, dtype, n_features, ky):
+    def buffers(self, dtype, n_features, ky, sparse=False):
+        """Scratch arrays of the epoch kernel: the minibatch's rows (dense
+        X) or raw values (CSR X), targets and weights, and for CSR X the
+        accumulator of ``x.T @ grad``."""
         b = self.est._train_state.batch
+        k = self.est._n_outputs
         y_dtype = np.int64 if type(self.objective.loss)._raw_ndim == 2 else np.float64
-        return (
-            np.empty((b, n_features), dtype=dtype),
-            np.empty((b, ky), dtype=y_dtype),
-            np.empty(b * ky),
-        )
+        rows = np.empty((b, k) if sparse else (b, n_features), dtype=dtype)
+        buffers = (rows, np.empty((b, ky), dtype=y_dtype), np.empty(b * ky))
+        return buffers + (np.zeros(n_features * k),) if sparse else buffers
 
     def publish(self, dtype):
         """Set the estimator's coef_ and intercept_ (original units) from the averaged state."""
@@ -530,7 +570,7 @@ class Trainer:
         dtype = source.dtype
         X_s, t_s, w_s = source.curve_sample(rng)
         ky = t_s.reshape(t_s.shape[0], -1).shape[1]
-        buffers = self.buffers(dtype, est.n_features_in_, ky)
+        buffers = self.buffers(dtype, est.n_features_in_, ky, sparse=_is_sparse(X_s))
         bar = self._progress(max_epochs)
         best = np.inf
         best_params = None
