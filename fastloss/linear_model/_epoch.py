@@ -106,6 +106,18 @@ def _average(cf, caf, intercept, intercept_avg, n_avg):
 
 
 @jit(helper=True)
+def _gather_weights(sw, order, start, m, ky, wb):
+    """The minibatch's weights, each repeated for the ``ky`` target columns; their sum."""
+    wsum = 0.0
+    for r in range(m):
+        wr = sw[order[start + r]]
+        wsum += wr
+        for q in range(ky):
+            wb[r * ky + q] = wr
+    return wsum
+
+
+@jit(helper=True)
 def _effective(cf, inv_scale, mean, intercept, efff, shift):
     """The unstandardised weights ``efff`` and intercept ``shift`` of the current iterate."""
     k = intercept.shape[0]
@@ -163,12 +175,7 @@ def _epoch(
             )
             wsum = float(m)
         else:
-            wsum = 0.0
-            for r in range(m):
-                wr = sw[order[start + r]]
-                wsum += wr
-                for q in range(ky):
-                    wb[r * ky + q] = wr
+            wsum = _gather_weights(sw, order, start, m, ky, wb)
             total = loss_gradient(
                 ym, as_loss_raw(raw), wb[: m * ky], grad_scale / m, as_loss_raw(grad), None, None,
                 *extra,
@@ -243,12 +250,7 @@ def _epoch_csr(
             )
             wsum = float(m)
         else:
-            wsum = 0.0
-            for r in range(m):
-                wr = sw[order[start + r]]
-                wsum += wr
-                for q in range(ky):
-                    wb[r * ky + q] = wr
+            wsum = _gather_weights(sw, order, start, m, ky, wb)
             total = loss_gradient(
                 ym, as_loss_raw(raw), wb[: m * ky], grad_scale / m, as_loss_raw(grad), None, None,
                 *extra,
