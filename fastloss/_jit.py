@@ -45,6 +45,8 @@ __all__ = [
     "ROW_ALIGN",
     "get_num_threads",
     "set_num_threads",
+    "thread_pool",
+    "parallel_slot",
 ]
 
 #: Below this many elements a kernel runs in the calling thread: handing work
@@ -414,6 +416,28 @@ def _thread_pool(workers):
             _threads["pool"] = ThreadPoolExecutor(workers, thread_name_prefix="fastloss")
             _threads["pool_key"] = key
         return _threads["pool"]
+
+
+def thread_pool(workers):
+    """fastloss's helper threads: a pool of ``workers`` threads (shared with split kernels)."""
+    return _thread_pool(workers)
+
+
+class parallel_slot:
+    """``with parallel_slot() as got:``: the one slot for work split across threads.
+
+    ``got`` is False when another split kernel holds it (run serially then):
+    one split call at a time keeps the cores from being oversubscribed.
+    """
+
+    def __enter__(self):
+        self.slot = _parallel_slot
+        self.got = self.slot.acquire(False)
+        return self.got
+
+    def __exit__(self, *exc):
+        if self.got:
+            self.slot.release()
 
 
 def _after_fork_in_child():

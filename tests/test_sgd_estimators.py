@@ -6,6 +6,7 @@ The losses come from the estimators' declared constraints (read from the
 registry), never from a list written here.
 """
 
+import os
 import warnings
 
 import numpy as np
@@ -368,9 +369,67 @@ def test_log_link_regression_matches_sklearn_glms(backend, loss):
     np.testing.assert_allclose(reg.predict(X), glm.predict(X), rtol=0.03)
 
 
-def test_n_jobs_accepted():
-    X, y, _ = sparse_truth(n=300)
-    assert SGDClassifier(n_jobs=-1, random_state=0).fit(X, y > 0).n_iter_ >= 1
+@pytest.fixture
+def threaded_epochs(monkeypatch):
+    """Count the epochs that ran split across threads."""
+    from fastloss.linear_model import _trainer
+
+    calls = []
+    real = _trainer.Trainer._threaded_epoch
+
+    def counting(self, threads, *args):
+        calls.append(threads)
+        return real(self, threads, *args)
+
+    monkeypatch.setattr(_trainer.Trainer, "_threaded_epoch", counting)
+    return calls
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_thread_count_does_not_change_the_model(threaded_epochs, dtype):
+    """Each minibatch's rows split across 2 threads, their partial gradients
+    summed: the model of 1 thread up to the rounding of those sums."""
+    X, y = make_classification(20_000, 60, n_informative=12, n_classes=3, random_state=0)
+    X = (X * np.linspace(0.5, 5, 60) + 3).astype(dtype)
+    w = np.random.default_rng(0).uniform(0.5, 2, 20_000)
+    rtol = 1e-8 if dtype == np.float64 else 2e-3
+    cases = [
+        (SGDClassifier(loss="log_loss"), y, w),
+        (SGDClassifier(loss="hinge", penalty="elasticnet"), y, None),
+        (SGDClassifier(loss="modified_huber"), y > 0, w),
+        (SGDRegressor(loss="huber"), X[:, :5].astype(np.float64) @ np.arange(5.0), None),
+    ]
+    for est, target, weights in cases:
+        est.set_params(random_state=0, max_iter=4, tol=None)
+        models = []
+        for n_jobs in (1, 2):
+            threaded_epochs.clear()
+            est.set_params(n_jobs=n_jobs).fit(X, target, sample_weight=weights)
+            assert threaded_epochs == ([] if n_jobs == 1 else [2] * 4)
+            models.append((est.coef_.copy(), est.intercept_.copy()))
+        (c1, i1), (c2, i2) = models
+        scale = np.abs(c1).max()
+        np.testing.assert_allclose(c2, c1, rtol=rtol, atol=rtol * scale)
+        np.testing.assert_allclose(i2, i1, rtol=rtol, atol=rtol * max(scale, np.abs(i1).max()))
+
+
+def test_threads_follow_fastloss_and_n_jobs(threaded_epochs):
+    X, y = make_regression(20_000, 60, random_state=0)
+    before = fastloss.get_num_threads()
+    try:
+        fastloss.set_num_threads(1)
+        SGDRegressor(max_iter=1, tol=None, random_state=0).fit(X, y)  # n_jobs=None: fastloss's 1
+        assert threaded_epochs == []
+        SGDRegressor(max_iter=1, tol=None, random_state=0, n_jobs=-1).fit(X, y)  # all cores
+        assert threaded_epochs == ([2] if len(os.sched_getaffinity(0)) >= 2 else [])
+        threaded_epochs.clear()
+        with fastloss.use_backend("numpy"):  # the NumPy twin is serial
+            SGDRegressor(max_iter=1, tol=None, random_state=0, n_jobs=2).fit(X, y)
+        assert threaded_epochs == []
+        SGDRegressor(max_iter=1, tol=None, random_state=0, n_jobs=2).fit(X[:2000], y[:2000])
+        assert threaded_epochs == []  # small work stays in one thread
+    finally:
+        fastloss.set_num_threads(before)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -211,12 +211,18 @@ class ModifiedHuber(PointwiseLoss):
 def _exponential(y, raw, theta):
     t = np.float64(y)
     e = exp_real(np.float64(raw))
-    return t / e + (1.0 - t) * e, -t / e + (1.0 - t) * e
+    # Each term only where its label weight is not 0: 0 / exp(raw) is NaN
+    # where exp underflows to 0 (and 0 * exp(raw) where it overflows).
+    pos = t / e if t != 0.0 else 0.0
+    neg = (1.0 - t) * e if t != 1.0 else 0.0
+    return pos + neg, neg - pos
 
 
 def _exponential_numpy(y, raw, theta):
     e = np.exp(raw)
-    return y / e + (1.0 - y) * e, -y / e + (1.0 - y) * e
+    pos = np.where(y != 0, y / e, 0.0)
+    neg = np.where(y != 1, (1.0 - y) * e, 0.0)
+    return pos + neg, neg - pos
 
 
 @jit(helper=True, fastmath=None)

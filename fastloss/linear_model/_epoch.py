@@ -283,6 +283,138 @@ def _epoch_csr(
     return 0, loss_sum, weight_sum, step, n_avg
 
 
+@jit(template=True)
+def _epoch_threads(
+    tid, nthreads, arrive, release, ctl, X, y, sw, order, batch, mean, inv_scale, coef, intercept,
+    coef_vel, intercept_vel, coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum,
+    grad_scale, step, fit_intercept, bound, avg_from, n_avg, xb, yb, wb, eff, shift, parts,
+    gparts, sums, extra,
+):  # fmt: skip
+    """:func:`_epoch` run by ``nthreads`` threads at once, this one being ``tid``.
+
+    Each minibatch's rows are split into ``nthreads`` contiguous shares; each
+    thread gathers its share (into its own ``xb[tid]``), computes the raw
+    predictions with the shared effective weights ``eff``/``shift``, the loss
+    and ``x.T @ grad`` into ``parts[tid]``, and arrives at the barrier
+    (``arrive``).  Thread 0 sums the shares in thread order, takes the step
+    (the same update as the serial kernel), computes the next ``eff`` and
+    releases the others (``release``), or stops them (``ctl[0] = 1``) when
+    the loss diverged.  The model differs from the serial kernel's by the
+    rounding of these sums only.  Thread 0 returns the serial kernel's
+    results; the others return zeros.
+    """
+    n, p = X.shape
+    k = intercept.shape[0]
+    ky = y.shape[1]
+    pk = p * k
+    cf = coef.reshape(pk)
+    cvf = coef_vel.reshape(pk)
+    caf = coef_avg.reshape(pk)
+    efff = eff.reshape(pk)
+    xtg = np.empty(pk)
+    g_int = np.empty(k)
+    xbt = xb[tid]
+    ybt = yb[tid]
+    wbt = wb[tid]
+    loss_sum = 0.0
+    weight_sum = 0.0
+    if tid == 0:
+        _effective(cf, inv_scale, mean, intercept, efff, shift)
+        store_release(release, 0, 1)
+    s = 0
+    for start in range(0, n, batch):
+        s += 1
+        if tid != 0:
+            while load_acquire(release, 0) < s:
+                pass
+            if ctl[0] != 0:
+                return 0, 0.0, 0.0, step, n_avg
+        m = min(batch, n - start)
+        share = (m + nthreads - 1) // nthreads
+        lo = min(m, tid * share)
+        mt = min(m, lo + share) - lo
+        for r in range(mt):
+            i = order[start + lo + r]
+            src = X[i]
+            dst = xbt[r]
+            for j in range(p):
+                dst[j] = src[j]
+            for q in range(ky):
+                ybt[r, q] = y[i, q]
+        part = parts[tid]
+        total = 0.0
+        wsum = float(mt)
+        for q in range(k):
+            gparts[tid, q] = 0.0
+        if mt == 0:
+            for idx in range(pk):
+                part[idx] = 0.0
+        else:
+            xm = xbt[:mt]
+            raw = np.dot(xm, eff)
+            for r in range(mt):
+                for q in range(k):
+                    raw[r, q] += shift[q]
+            grad = np.empty_like(raw)
+            ym = ybt[:mt].reshape(mt * ky)
+            if sw is None:
+                total = loss_gradient(
+                    ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None,
+                    *extra,
+                )  # fmt: skip
+            else:
+                wsum = _gather_weights(sw, order, start + lo, mt, ky, wbt)
+                total = loss_gradient(
+                    ym, as_loss_raw(raw), wbt[: mt * ky], grad_scale / m, as_loss_raw(grad),
+                    None, None, *extra,
+                )  # fmt: skip
+            prod = np.dot(xm.T, grad).reshape(pk)
+            for idx in range(pk):
+                part[idx] = prod[idx]
+            for r in range(mt):
+                for q in range(k):
+                    gparts[tid, q] += grad[r, q]
+        sums[tid, 0] = total
+        sums[tid, 1] = wsum
+        store_release(arrive, tid * 8, s)
+        if tid != 0:
+            continue
+        for t in range(nthreads):
+            while load_acquire(arrive, t * 8) < s:
+                pass
+        total = 0.0
+        wsum = 0.0
+        for idx in range(pk):
+            xtg[idx] = 0.0
+        for q in range(k):
+            g_int[q] = 0.0
+        for t in range(nthreads):
+            total += sums[t, 0]
+            wsum += sums[t, 1]
+            for idx in range(pk):
+                xtg[idx] += parts[t, idx]
+            for q in range(k):
+                g_int[q] += gparts[t, q]
+        loss_sum += total
+        weight_sum += wsum
+        if not np.isfinite(total) or total > bound * wsum:
+            ctl[0] = 1
+            store_release(release, 0, s + 1)
+            return 1, loss_sum, weight_sum, step, n_avg
+        rate = lr * (1.0 + step / decay) ** (-power)
+        _update(
+            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
+            l2pen, l1pen, rate, momentum, fit_intercept,
+        )  # fmt: skip
+        step += 1
+        if start >= avg_from:
+            n_avg += 1
+            _average(cf, caf, intercept, intercept_avg, n_avg)
+        _effective(cf, inv_scale, mean, intercept, efff, shift)
+        store_release(release, 0, s + 1)
+    return 0, loss_sum, weight_sum, step, n_avg
+
+
 def _soft_threshold(c, threshold):
     return np.sign(c) * np.maximum(np.abs(c) - threshold, 0.0)
 
@@ -362,6 +494,22 @@ def epoch_kernel(loss_cls) -> Kernel:
     )
     kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
     return Kernel(kernel, _epoch_numpy(pair.numpy, flat))
+
+
+@functools.cache
+def epoch_kernel_threads(loss_cls):
+    """The Numba kernel of :func:`_epoch_threads` bound to ``loss_cls`` (no NumPy twin:
+    the NumPy backend trains with the serial epoch)."""
+    from ._atomics import load_acquire, store_release
+
+    pair = loss_cls._kernels.loss_gradient
+    flat = loss_cls._raw_ndim == 1
+    kernel = _epoch_threads.specialise(
+        loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same,
+        load_acquire=load_acquire, store_release=store_release,
+    )  # fmt: skip
+    kernel.cacheable = pair.numba.cacheable
+    return kernel
 
 
 @functools.cache

@@ -543,8 +543,12 @@ _COMMON_PARAMETERS = """\
         the targets' units, when the loss is given by name (each loss declares
         which of its parameters ``epsilon`` sets).
     n_jobs : int or None, default=None
-        Accepted for scikit-learn compatibility; the epoch runs in one thread
-        (BLAS's own threads aside) in this version.
+        Threads each epoch is split across (each minibatch's rows shared
+        out, the partial gradients summed): None is
+        ``fastloss.get_num_threads()``, negative values count as joblib's
+        (-1: every core); at most the cores.  Dense X on the Numba backend
+        with enough work (1e6 elements, 256 rows a thread per minibatch);
+        otherwise one thread.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling, the validation split and the statistics sample.
     learning_rate : {"auto", "constant", "optimal", "invscaling", "adaptive"} or float, \

@@ -12,8 +12,10 @@ estimator the user holds (see :meth:`Trainer.epochs`).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
+import os
 import sys
 import time
 import warnings
@@ -21,7 +23,9 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
-from ._epoch import epoch_kernel, epoch_kernel_csr
+from .._config import get_backend
+from .._jit import get_num_threads, parallel_slot, thread_pool
+from ._epoch import epoch_kernel, epoch_kernel_csr, epoch_kernel_threads
 from ._sources import sample_rows
 
 __all__ = ["Objective", "TrainState", "Trainer", "copied_state"]
@@ -40,6 +44,11 @@ MIN_STEPS = 32
 SHUFFLE_BLOCK = 64
 #: Upper limit of the automatic learning rate (standardised units).
 MAX_AUTO_RATE = 0.1
+#: Fewest minibatch rows per thread, and fewest elements of X, for an epoch
+#: split across threads (below, the barrier after every step costs more
+#: than the split saves).
+MIN_ROWS_PER_THREAD = 256
+MIN_PARALLEL_ELEMENTS = 1_000_000
 #: "adaptive": the factor the rate is divided by when the loss stalls, and
 #: the rate below which training stops (scikit-learn's).
 ADAPTIVE_FACTOR = 5.0
@@ -190,6 +199,11 @@ def copied_state(state):
             value = copy.deepcopy(value)
         copied[name] = value
     return copied
+
+
+def _copies(args):
+    """``args`` with each array copied (a warm-up call must not move the model)."""
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
 class Trainer:
@@ -387,6 +401,68 @@ class Trainer:
             return rate * damp, state.t0, 1.0
         return rate * state.rate_scale, state.decay_steps, 0.5
 
+    def threads(self, X):
+        """Threads this epoch is split across: ``n_jobs`` (None: fastloss's
+        thread count; negative: as joblib counts them), at most the cores,
+        and 1 for the NumPy backend, sparse X or small work."""
+        est, state = self.est, self.est._train_state
+        if _is_sparse(X) or get_backend() != "numba":
+            return 1
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # pragma: no cover - not Linux
+            cores = os.cpu_count() or 1
+        n_jobs = est.n_jobs
+        wanted = get_num_threads() if n_jobs is None else (
+            n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs))  # fmt: skip
+        threads = min(wanted, cores, state.batch // MIN_ROWS_PER_THREAD)
+        return threads if threads > 1 and X.size >= MIN_PARALLEL_ELEMENTS else 1
+
+    def _threaded_epoch(self, threads, X, ys, sample_weight, order, args, extra):
+        """Run the epoch on ``threads`` threads meeting after every step (see
+        _epoch_threads), BLAS kept to one thread by the caller (blas_limit)."""
+        state, loss_cls = self.est._train_state, type(self.objective.loss)
+        kernel = epoch_kernel_threads(loss_cls)
+        n, p = X.shape
+        k = state.intercept.shape[0]
+        ky = ys.shape[1]
+        share = -(-state.batch // threads)
+        shared = (
+            np.empty((threads, share, p), X.dtype), np.empty((threads, share, ky), ys.dtype),
+            np.empty((threads, share * ky)), np.empty((p, k), X.dtype), np.empty(k),
+            np.empty((threads, p * k)), np.empty((threads, k)), np.empty((threads, 2)),
+        )  # fmt: skip
+
+        def flags():
+            return np.zeros(threads * 8, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)
+
+        # Compiled (or loaded) here, on no rows, before any thread waits on another.
+        sw0 = None if sample_weight is None else sample_weight[:0]
+        kernel(0, 0, 1, *flags(), X[:0], ys[:0], sw0, order[:0], *_copies(args), *shared, extra)
+        arrive, release, ctl = flags()
+        call = (arrive, release, ctl, X, ys, sample_weight, order, *args, *shared, extra)
+        pool = thread_pool(threads - 1) if threads > 1 else None
+        others = [pool.submit(kernel, 0, tid, threads, *call) for tid in range(1, threads)]
+        try:
+            result = kernel(0, 0, threads, *call)
+        finally:
+            for future in others:
+                future.result()
+        return result
+
+    def blas_limit(self, X):
+        """A context keeping BLAS to one thread while epochs run on ours.
+
+        OpenBLAS's threads spin for a while after each call (the loss-curve
+        product, say): they took the core the second epoch thread needed,
+        and the threaded epoch ran at the serial one's speed.
+        """
+        if self.threads(X) <= 1:
+            return contextlib.nullcontext()
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(1, user_api="blas")
+
     def run_epoch(self, X, ys, sample_weight, order, weight_scale, buffers, first_part=True):
         """One compiled pass over (a part of) the data; False if the loss diverged."""
         est, state, objective = self.est, self.est._train_state, self.objective
@@ -408,36 +484,23 @@ class Trainer:
         else:
             # average=n (scikit-learn's): average every iterate once n samples were seen.
             avg_from = max(0, int(average) - int(est.t_))
-        status, _, _, step, n_avg = kernel(
-            0,
-            *data,
-            ys.reshape(ys.shape[0], -1),
-            sample_weight,
-            order,
-            state.batch,
-            state.mean,
-            state.inv_scale,
-            state.coef,
-            state.intercept,
-            state.coef_vel,
-            state.intercept_vel,
-            state.coef_avg,
-            state.intercept_avg,
-            l2,
-            l1,
-            lr,
-            decay,
-            power,
-            float(est.momentum),
-            objective.grad_factor * weight_scale,
-            state.step,
-            bool(est.fit_intercept),
-            state.bound,
-            avg_from,
-            state.n_avg,
-            *buffers,
-            objective.scaled_loss(state.y_scale)._kernel_args,
-        )
+        ys = ys.reshape(ys.shape[0], -1)
+        args = (
+            state.batch, state.mean, state.inv_scale, state.coef, state.intercept,
+            state.coef_vel, state.intercept_vel, state.coef_avg, state.intercept_avg, l2, l1,
+            lr, decay, power, float(est.momentum), objective.grad_factor * weight_scale,
+            state.step, bool(est.fit_intercept), state.bound, avg_from, state.n_avg,
+        )  # fmt: skip
+        extra = objective.scaled_loss(state.y_scale)._kernel_args
+        threads = self.threads(X)
+        result = None
+        if threads > 1:
+            with parallel_slot() as got:
+                if got:
+                    result = self._threaded_epoch(threads, X, ys, sample_weight, order, args, extra)
+        if result is None:
+            result = kernel(0, *data, ys, sample_weight, order, *args, *buffers, extra)
+        status, _, _, step, n_avg = result
         state.step = int(step)
         state.n_avg = int(n_avg)
         if average is False or average is np.False_ or state.n_avg == 0:
@@ -582,6 +645,8 @@ class Trainer:
         power = self.objective.power or 0
         good = self.snapshot()
         start = time.perf_counter()
+        blas = self.blas_limit(X_s)
+        blas.__enter__()
         try:
             while epochs < max_epochs:
                 state = est._train_state
@@ -649,6 +714,7 @@ class Trainer:
             # Interrupted (Ctrl-C lands when the compiled epoch returns) or
             # failed: the target keeps the last committed state, usable and
             # consistent; this working copy is dropped.
+            blas.__exit__(None, None, None)
             if bar is not None:
                 bar.close()
         if best_params is not None:
