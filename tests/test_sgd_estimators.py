@@ -375,13 +375,19 @@ def threaded_epochs(monkeypatch):
     from fastloss.linear_model import _trainer
 
     calls = []
-    real = _trainer.Trainer._threaded_epoch
+    real = _trainer.epoch_kernel
 
-    def counting(self, threads, *args):
-        calls.append(threads)
-        return real(self, threads, *args)
+    def counting(loss_cls):
+        kernel = real(loss_cls)
 
-    monkeypatch.setattr(_trainer.Trainer, "_threaded_epoch", counting)
+        def run(size, threads, *args):
+            if threads > 1:
+                calls.append(threads)
+            return kernel(size, threads, *args)
+
+        return run
+
+    monkeypatch.setattr(_trainer, "epoch_kernel", counting)
     return calls
 
 

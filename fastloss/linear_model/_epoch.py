@@ -45,7 +45,7 @@ import functools
 
 import numpy as np
 
-from .._jit import jit, serial
+from .._jit import jit, parallel_slot, serial, thread_pool
 from .._registry import Kernel
 
 
@@ -131,85 +131,13 @@ def _effective(cf, inv_scale, mean, intercept, efff, shift):
 
 
 @jit(template=True)
-def _epoch(
-    X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
-    coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale, step,
-    fit_intercept, bound, avg_from, n_avg, xb, yb, wb, extra,
-):  # fmt: skip
-    n, p = X.shape
-    k = intercept.shape[0]
-    ky = y.shape[1]
-    pk = p * k
-    cf = coef.reshape(pk)
-    cvf = coef_vel.reshape(pk)
-    caf = coef_avg.reshape(pk)
-    eff = np.empty(coef.shape, dtype=X.dtype)
-    efff = eff.reshape(pk)
-    shift = np.empty(k)
-    g_int = np.empty(k)
-    loss_sum = 0.0
-    weight_sum = 0.0
-    for start in range(0, n, batch):
-        m = min(batch, n - start)
-        for r in range(m):
-            i = order[start + r]
-            # An explicit loop over row views: a slice assignment per row
-            # (``xb[r, :] = X[i, :]``) cost a fifth of the whole epoch.
-            src = X[i]
-            dst = xb[r]
-            for j in range(p):
-                dst[j] = src[j]
-            for q in range(ky):
-                yb[r, q] = y[i, q]
-        _effective(cf, inv_scale, mean, intercept, efff, shift)
-        xm = xb[:m]
-        raw = np.dot(xm, eff)
-        for r in range(m):
-            for q in range(k):
-                raw[r, q] += shift[q]
-        grad = np.empty_like(raw)
-        ym = yb[:m].reshape(m * ky)
-        if sw is None:
-            total = loss_gradient(
-                ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None, *extra
-            )
-            wsum = float(m)
-        else:
-            wsum = _gather_weights(sw, order, start, m, ky, wb)
-            total = loss_gradient(
-                ym, as_loss_raw(raw), wb[: m * ky], grad_scale / m, as_loss_raw(grad), None, None,
-                *extra,
-            )  # fmt: skip
-        loss_sum += total
-        weight_sum += wsum
-        if not np.isfinite(total) or total > bound * wsum:
-            return 1, loss_sum, weight_sum, step, n_avg
-        xtg = np.dot(xm.T, grad).reshape(pk)
-        for q in range(k):
-            g_int[q] = 0.0
-        for r in range(m):
-            for q in range(k):
-                g_int[q] += grad[r, q]
-        rate = lr * (1.0 + step / decay) ** (-power)
-        _update(
-            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
-            l2pen, l1pen, rate, momentum, fit_intercept,
-        )  # fmt: skip
-        step += 1
-        if start < avg_from:
-            continue
-        n_avg += 1
-        _average(cf, caf, intercept, intercept_avg, n_avg)
-    return 0, loss_sum, weight_sum, step, n_avg
-
-
-@jit(template=True)
 def _epoch_csr(
     data, indices, indptr, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel,
     intercept_vel, coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale,
     step, fit_intercept, bound, avg_from, n_avg, rawb, yb, wb, xtg, extra,
 ):  # fmt: skip
-    """:func:`_epoch` over CSR rows (``data``, ``indices``, ``indptr``).
+    """The dense epoch (:func:`_epoch_threads` on one thread) over CSR rows (``data``,
+    ``indices``, ``indptr``).
 
     The products with the minibatch's rows touch only their nonzeros;
     ``xtg`` (p*k float64 zeros) accumulates ``x.T @ grad`` and is zeroed
@@ -290,7 +218,7 @@ def _epoch_threads(
     grad_scale, step, fit_intercept, bound, avg_from, n_avg, xb, yb, wb, eff, shift, parts,
     gparts, sums, extra,
 ):  # fmt: skip
-    """:func:`_epoch` run by ``nthreads`` threads at once, this one being ``tid``.
+    """One epoch over minibatches, run by ``nthreads`` threads at once, this one being ``tid``.
 
     Each minibatch's rows are split into ``nthreads`` contiguous shares; each
     thread gathers its share (into its own ``xb[tid]``), computes the raw
@@ -420,7 +348,7 @@ def _soft_threshold(c, threshold):
 
 
 def _epoch_numpy(loss_gradient, flat):
-    """NumPy twin of :func:`_epoch` for the loss kernel ``loss_gradient``."""
+    """NumPy twin of the epoch kernels (one thread) for the loss kernel ``loss_gradient``."""
 
     def epoch(
         X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
@@ -478,38 +406,102 @@ def _epoch_numpy(loss_gradient, flat):
     return epoch
 
 
+class _ThreadedEpoch:
+    """The Numba side of the dense epoch pair: :func:`_epoch_threads` on ``threads`` threads.
+
+    Built on first call (its barrier's atomics import Numba).  One thread
+    runs it alone (as fast as a serial kernel was: 67 against 69 ms an
+    epoch of 800,000 x 100); more take fastloss's helper threads, when no
+    other split kernel holds them (else it runs in one).
+    """
+
+    def __init__(self, loss_cls):
+        self.loss_cls = loss_cls
+        self.kernel = None
+
+    @property
+    def py_func(self):
+        """The kernel's function, named after the loss's code (its cache entry's name)."""
+        if self.kernel is None:
+            self._build()
+        return self.kernel.py_func
+
+    @property
+    def dispatcher(self):
+        """The Numba dispatcher (None until first called)."""
+        return None if self.kernel is None else self.kernel.dispatcher
+
+    def _build(self):
+        from ._atomics import load_acquire, store_release
+
+        pair = self.loss_cls._kernels.loss_gradient
+        flat = self.loss_cls._raw_ndim == 1
+        kernel = _epoch_threads.specialise(
+            self.loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same,
+            load_acquire=load_acquire, store_release=store_release,
+        )  # fmt: skip
+        kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
+        self.kernel = kernel
+
+    def __call__(self, size, threads, X, y, sw, order, batch, *rest):
+        if self.kernel is None:
+            self._build()
+        *state, extra = rest
+        n, p = X.shape
+        k = state[3].shape[0]  # intercept
+        ky = y.shape[1]
+        with parallel_slot() as got:
+            threads = threads if got else 1
+            share = -(-batch // threads)
+            shared = (
+                np.empty((threads, share, p), X.dtype), np.empty((threads, share, ky), y.dtype),
+                np.empty((threads, share * ky)), np.empty((p, k), X.dtype), np.empty(k),
+                np.empty((threads, p * k)), np.empty((threads, k)), np.empty((threads, 2)),
+            )  # fmt: skip
+            if threads > 1:
+                # Compiled (or loaded) on no rows, before any thread waits on another.
+                copies = [a.copy() if isinstance(a, np.ndarray) else a for a in state]
+                sw0 = None if sw is None else sw[:0]
+                self.kernel(0, 0, 1, *_flags(1), X[:0], y[:0], sw0, order[:0], batch, *copies,
+                            *shared, extra)  # fmt: skip
+            call = (*_flags(threads), X, y, sw, order, batch, *state, *shared, extra)
+            pool = thread_pool(threads - 1) if threads > 1 else None
+            others = [pool.submit(self.kernel, 0, tid, threads, *call) for tid in range(1, threads)]
+            try:
+                return self.kernel(0, 0, threads, *call)
+            finally:
+                for future in others:
+                    future.result()
+
+
+def _flags(threads):
+    """The barrier's arrival flags (one cache line a thread), release flag and stop flag."""
+    return np.zeros(threads * 8, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)
+
+
+def _dense_numpy(loss_gradient, flat):
+    """The NumPy side of the dense epoch pair (one thread; the twin of :func:`_epoch_threads`)."""
+    epoch = _epoch_numpy(loss_gradient, flat)
+
+    def dense(threads, X, y, sw, order, batch, *rest):
+        *state, extra = rest
+        return epoch(X, y, sw, order, batch, *state, None, None, None, extra)
+
+    return dense
+
+
 @functools.cache
 def epoch_kernel(loss_cls) -> Kernel:
-    """The epoch kernel pair bound to ``loss_cls``'s fused loss-gradient kernels.
+    """The dense epoch kernel pair bound to ``loss_cls``'s fused loss-gradient kernels.
 
-    Built on first use for each loss, so a newly registered loss gets an SGD
-    loop without code of its own.  Pointwise losses see the minibatch's
-    targets and raw predictions flattened (one-vs-rest trains every class at
-    once); the softmax loss sees (m, k) raw predictions.
+    Called as ``kernel(size, threads, X, y, sw, order, batch, mean, ...,
+    n_avg, extra)``.  Built on first use for each loss, so a newly registered
+    loss gets an SGD loop without code of its own.  Pointwise losses see the
+    minibatch's targets and raw predictions flattened (one-vs-rest trains
+    every class at once); the softmax loss sees (m, k) raw predictions.
     """
     pair = loss_cls._kernels.loss_gradient
-    flat = loss_cls._raw_ndim == 1
-    kernel = _epoch.specialise(
-        loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same
-    )
-    kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
-    return Kernel(kernel, _epoch_numpy(pair.numpy, flat))
-
-
-@functools.cache
-def epoch_kernel_threads(loss_cls):
-    """The Numba kernel of :func:`_epoch_threads` bound to ``loss_cls`` (no NumPy twin:
-    the NumPy backend trains with the serial epoch)."""
-    from ._atomics import load_acquire, store_release
-
-    pair = loss_cls._kernels.loss_gradient
-    flat = loss_cls._raw_ndim == 1
-    kernel = _epoch_threads.specialise(
-        loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same,
-        load_acquire=load_acquire, store_release=store_release,
-    )  # fmt: skip
-    kernel.cacheable = pair.numba.cacheable
-    return kernel
+    return Kernel(_ThreadedEpoch(loss_cls), _dense_numpy(pair.numpy, loss_cls._raw_ndim == 1))
 
 
 @functools.cache

@@ -24,8 +24,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._config import get_backend
-from .._jit import get_num_threads, parallel_slot, thread_pool
-from ._epoch import epoch_kernel, epoch_kernel_csr, epoch_kernel_threads
+from .._jit import get_num_threads
+from ._epoch import epoch_kernel, epoch_kernel_csr
 from ._sources import sample_rows
 
 __all__ = ["Objective", "TrainState", "Trainer", "copied_state"]
@@ -199,11 +199,6 @@ def copied_state(state):
             value = copy.deepcopy(value)
         copied[name] = value
     return copied
-
-
-def _copies(args):
-    """``args`` with each array copied (a warm-up call must not move the model)."""
-    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
 
 class Trainer:
@@ -418,38 +413,6 @@ class Trainer:
         threads = min(wanted, cores, state.batch // MIN_ROWS_PER_THREAD)
         return threads if threads > 1 and X.size >= MIN_PARALLEL_ELEMENTS else 1
 
-    def _threaded_epoch(self, threads, X, ys, sample_weight, order, args, extra):
-        """Run the epoch on ``threads`` threads meeting after every step (see
-        _epoch_threads), BLAS kept to one thread by the caller (blas_limit)."""
-        state, loss_cls = self.est._train_state, type(self.objective.loss)
-        kernel = epoch_kernel_threads(loss_cls)
-        n, p = X.shape
-        k = state.intercept.shape[0]
-        ky = ys.shape[1]
-        share = -(-state.batch // threads)
-        shared = (
-            np.empty((threads, share, p), X.dtype), np.empty((threads, share, ky), ys.dtype),
-            np.empty((threads, share * ky)), np.empty((p, k), X.dtype), np.empty(k),
-            np.empty((threads, p * k)), np.empty((threads, k)), np.empty((threads, 2)),
-        )  # fmt: skip
-
-        def flags():
-            return np.zeros(threads * 8, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)
-
-        # Compiled (or loaded) here, on no rows, before any thread waits on another.
-        sw0 = None if sample_weight is None else sample_weight[:0]
-        kernel(0, 0, 1, *flags(), X[:0], ys[:0], sw0, order[:0], *_copies(args), *shared, extra)
-        arrive, release, ctl = flags()
-        call = (arrive, release, ctl, X, ys, sample_weight, order, *args, *shared, extra)
-        pool = thread_pool(threads - 1) if threads > 1 else None
-        others = [pool.submit(kernel, 0, tid, threads, *call) for tid in range(1, threads)]
-        try:
-            result = kernel(0, 0, threads, *call)
-        finally:
-            for future in others:
-                future.result()
-        return result
-
     def blas_limit(self, X):
         """A context keeping BLAS to one thread while epochs run on ours.
 
@@ -468,7 +431,6 @@ class Trainer:
         est, state, objective = self.est, self.est._train_state, self.objective
         sparse = _is_sparse(X)
         kernel = (epoch_kernel_csr if sparse else epoch_kernel)(type(objective.loss))
-        data = (X.data, X.indices, X.indptr) if sparse else (X,)
         l2, l1 = self.penalties()
         lr, decay, power = self.schedule()
         epoch = est.n_iter_ + 1
@@ -492,14 +454,11 @@ class Trainer:
             state.step, bool(est.fit_intercept), state.bound, avg_from, state.n_avg,
         )  # fmt: skip
         extra = objective.scaled_loss(state.y_scale)._kernel_args
-        threads = self.threads(X)
-        result = None
-        if threads > 1:
-            with parallel_slot() as got:
-                if got:
-                    result = self._threaded_epoch(threads, X, ys, sample_weight, order, args, extra)
-        if result is None:
+        if sparse:
+            data = (X.data, X.indices, X.indptr)
             result = kernel(0, *data, ys, sample_weight, order, *args, *buffers, extra)
+        else:
+            result = kernel(0, self.threads(X), X, ys, sample_weight, order, *args, extra)
         status, _, _, step, n_avg = result
         state.step = int(step)
         state.n_avg = int(n_avg)
@@ -510,15 +469,17 @@ class Trainer:
         return status == 0 and finite
 
     def buffers(self, dtype, n_features, ky, sparse=False):
-        """Scratch arrays of the epoch kernel: the minibatch's rows (dense
-        X) or raw values (CSR X), targets and weights, and for CSR X the
-        accumulator of ``x.T @ grad``."""
+        """Scratch arrays of the CSR epoch kernel (its raw values, targets, weights
+        and ``x.T @ grad``); None for dense X (the dense kernel makes its own)."""
+        if not sparse:
+            return None
         b = self.est._train_state.batch
         k = self.est._n_outputs
         y_dtype = np.int64 if type(self.objective.loss)._raw_ndim == 2 else np.float64
-        rows = np.empty((b, k) if sparse else (b, n_features), dtype=dtype)
-        buffers = (rows, np.empty((b, ky), dtype=y_dtype), np.empty(b * ky))
-        return buffers + (np.zeros(n_features * k),) if sparse else buffers
+        return (
+            np.empty((b, k), dtype=dtype), np.empty((b, ky), dtype=y_dtype), np.empty(b * ky),
+            np.zeros(n_features * k),
+        )  # fmt: skip
 
     def publish(self, dtype):
         """Set the estimator's coef_ and intercept_ (original units) from the averaged state."""
