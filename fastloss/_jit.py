@@ -47,6 +47,7 @@ __all__ = [
     "set_num_threads",
     "thread_pool",
     "parallel_slot",
+    "available_cores",
 ]
 
 #: Below this many elements a kernel runs in the calling thread: handing work
@@ -372,15 +373,20 @@ class LazyKernel(_Lazy):
 _threads = {"count": None, "pool": None, "pool_key": None}
 
 
+def available_cores() -> int:
+    """The number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 def _default_threads() -> int:
     for var in ("FASTLOSS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         value = os.environ.get(var, "").strip()
         if value.isdigit() and int(value) > 0:
             return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    return available_cores()
 
 
 def get_num_threads() -> int:

@@ -17,18 +17,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import fastloss
 from fastloss.linear_model import SGDClassifier, SGDRegressor
 from fastloss.linear_model import _trainer as sgd_module
-
-# Minibatch SGD visits the data in batches: a sample of weight 2 is not the
-# same as two copies of it in two different minibatches, so fitting with
-# integer weights differs (slightly) from fitting on repeated rows.
-_MINIBATCH_WEIGHTS = (
-    "minibatch SGD: weight 2 on a row is not the same as the row twice in two "
-    "minibatches (scikit-learn's own SGD estimators fail it too)"
-)
-EXPECTED_FAILED = {
-    "check_sample_weight_equivalence_on_dense_data": _MINIBATCH_WEIGHTS,
-    "check_sample_weight_equivalence_on_sparse_data": _MINIBATCH_WEIGHTS,
-}
+from sgd_cases import EXPECTED_FAILED
 
 
 @parametrize_with_checks(

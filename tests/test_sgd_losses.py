@@ -17,6 +17,7 @@ import fastloss
 from fastloss._losses._spec import SGDSpec
 from fastloss.linear_model import SGDRegressor
 from fastloss.losses import LOSSES
+from sgd_cases import trained_loss
 
 BUILTIN = {name: cls for name, cls in LOSSES.items() if not getattr(cls, "user_defined", False)}
 REGRESSION_KINDS = ("real", "nonnegative", "positive")
@@ -33,13 +34,6 @@ TRAINABLE = sorted(
 )  # fmt: skip
 LOG_LINK = sorted(n for n in TRAINABLE if BUILTIN[n].raw == "log")
 NOT_REGRESSION = sorted(n for n, c in BUILTIN.items() if not is_regression(c))
-
-
-def declared_loss(name):
-    """The loss SGDRegressor(loss=name) trains: its ``epsilon`` (0.1) set where declared."""
-    cls = BUILTIN[name]
-    param = cls.sgd.epsilon_param
-    return cls(**({param: 0.1} if param else {}))
 
 
 def test_every_regression_loss_declares_sgd_metadata():
@@ -95,7 +89,7 @@ def loss_cases():
 def test_reaches_the_scipy_optimum(backend, name, instance):
     X, y, w = make_data(log_link=name in LOG_LINK)
     alpha = 1e-2
-    loss = declared_loss(name) if instance is None else instance
+    loss = trained_loss(name) if instance is None else instance
     f = objective(loss, type(loss).sgd.grad_factor, X, y, w, alpha)
     exact = scipy_optimum(f, X, y)
     reg = SGDRegressor(loss=name if instance is None else instance, alpha=alpha, tol=None,

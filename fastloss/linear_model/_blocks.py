@@ -76,6 +76,7 @@ class DaskBlocks:
         X = X.rechunk({1: -1})
         self.blocks = aligned_blocks(X, y, sample_weight)
         self.n_samples = int(X.shape[0])
+        self.sparse = False  # (blocks are validated as dense arrays)
         self.weighted = sample_weight is not None
         self.weight_scale = 1.0
         self.first_index = 0

@@ -225,11 +225,11 @@ def _epoch_threads(
     predictions with the shared effective weights ``eff``/``shift``, the loss
     and ``x.T @ grad`` into ``parts[tid]``, and arrives at the barrier
     (``arrive``).  Thread 0 sums the shares in thread order, takes the step
-    (the same update as the serial kernel), computes the next ``eff`` and
+    (:func:`_update`, as the CSR kernel does), computes the next ``eff`` and
     releases the others (``release``), or stops them (``ctl[0] = 1``) when
-    the loss diverged.  The model differs from the serial kernel's by the
-    rounding of these sums only.  Thread 0 returns the serial kernel's
-    results; the others return zeros.
+    the loss diverged.  The model differs from one thread's by the rounding
+    of these sums only.  Thread 0 returns ``(status, loss_sum, weight_sum,
+    step, n_avg)``; the others return zeros.
     """
     n, p = X.shape
     k = intercept.shape[0]
@@ -353,7 +353,7 @@ def _epoch_numpy(loss_gradient, flat):
     def epoch(
         X, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel, intercept_vel,
         coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale, step,
-        fit_intercept, bound, avg_from, n_avg, xb, yb, wb, extra,
+        fit_intercept, bound, avg_from, n_avg, extra,
     ):  # fmt: skip
         n = X.shape[0]
         ky = y.shape[1]
@@ -447,7 +447,7 @@ class _ThreadedEpoch:
         if self.kernel is None:
             self._build()
         *state, extra = rest
-        n, p = X.shape
+        p = X.shape[1]
         k = state[3].shape[0]  # intercept
         ky = y.shape[1]
         with parallel_slot() as got:
@@ -485,7 +485,7 @@ def _dense_numpy(loss_gradient, flat):
 
     def dense(threads, X, y, sw, order, batch, *rest):
         *state, extra = rest
-        return epoch(X, y, sw, order, batch, *state, None, None, None, extra)
+        return epoch(X, y, sw, order, batch, *state, extra)
 
     return dense
 
@@ -523,8 +523,8 @@ def epoch_kernel_csr(loss_cls) -> Kernel:
         import scipy.sparse as sp
 
         X = sp.csr_matrix((data, indices, indptr), shape=(indptr.shape[0] - 1, inv_scale.shape[0]))
-        *state, rawb, yb, wb, xtg, extra = rest
-        return dense(X, y, sw, order, batch, mean, inv_scale, *state, rawb, yb, wb, extra)
+        *state, _rawb, _yb, _wb, _xtg, extra = rest  # (the CSR kernel's scratch arrays)
+        return dense(X, y, sw, order, batch, mean, inv_scale, *state, extra)
 
     epoch.__name__ = f"epoch_csr_{loss_cls.name}"
     return Kernel(kernel, epoch)

@@ -2,8 +2,9 @@
 
 A source gives the trainer ``parts(rng)`` (the (X, targets, sample_weight)
 parts of one epoch, in the order to train on them), ``curve_sample(rng)``
-(the rows ``loss_curve_`` is measured on), ``n_samples``, ``dtype`` and
-``weight_scale`` (``n_samples / sum(sample_weight)``).  In-memory arrays are
+(the rows ``loss_curve_`` is measured on), ``n_samples``, ``dtype``,
+``sparse`` (X is a scipy.sparse matrix) and ``weight_scale`` (``n_samples /
+sum(sample_weight)``).  In-memory arrays are
 one part; Dask arrays stream their blocks (:mod:`._blocks`).
 """
 
@@ -43,6 +44,7 @@ class InMemory:
     def __init__(self, X, targets, sample_weight):
         self.X, self.targets, self.sample_weight = X, targets, sample_weight
         self.dtype = X.dtype
+        self.sparse = hasattr(X, "tocsr")
         self.n_samples = X.shape[0]
         self.weight_scale = (
             1.0 if sample_weight is None else self.n_samples / float(sample_weight.sum())

@@ -111,6 +111,15 @@ def _resolve_loss(name):
     return None
 
 
+def _loss_object(loss):
+    """``loss`` as a loss instance: a registered name or alias made with its
+    parameters, a loss object as it is; None for anything else."""
+    if isinstance(loss, FusedLoss):
+        return loss
+    resolved = _resolve_loss(loss) if isinstance(loss, str) else None
+    return None if resolved is None else resolved[0](**resolved[1])
+
+
 class _LossConstraints:
     """Parameter constraints with the loss names read from the registry.
 
@@ -236,21 +245,15 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        loss = self.loss
-        if isinstance(loss, str) and _resolve_loss(loss) is not None:
-            loss = _resolve_loss(loss)[0]
-        if getattr(loss, "raw", None) == "log":
+        if getattr(_loss_object(self.loss), "raw", None) == "log":
             tags.target_tags.positive_only = True  # as scikit-learn's GLMs
         return tags
 
     # -- parameters ------------------------------------------------------------------
     def _validate_params(self, for_partial_fit=False):
         name = type(self).__name__
-        loss = self.loss
-        if isinstance(loss, str) and _resolve_loss(loss) is not None:
-            cls, params = _resolve_loss(loss)
-            loss = cls(**params)
-        if isinstance(loss, FusedLoss):
+        loss = _loss_object(self.loss)
+        if loss is not None:
             problem = self._loss_problem(loss)
             if problem is not None:
                 raise InvalidParameterError(
@@ -294,9 +297,6 @@ class _BaseSGD(SparseCoefMixin, BaseEstimator):
         if cls.sgd.epsilon_param is not None:
             params[cls.sgd.epsilon_param] = self.epsilon
         return cls(**params)
-
-    def _penalised(self):
-        return self.penalty is not None and self.alpha > 0
 
     # -- data --------------------------------------------------------------------
     def _validate_fit_data(self, X, y, sample_weight, reset):
@@ -700,12 +700,10 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         """
         nested = {key: params.pop(key) for key in list(params) if key.startswith("loss__")}
         if nested:
-            loss = params.get("loss", self.loss)
-            if isinstance(loss, str) and _resolve_loss(loss) is not None:
-                cls, values = _resolve_loss(loss)
-                loss = cls(**values)
-            if not isinstance(loss, FusedLoss):
-                raise ValueError(f"loss__ parameters need a loss with parameters, got loss={loss!r}.")
+            given = params.get("loss", self.loss)
+            loss = _loss_object(given)
+            if loss is None:
+                raise ValueError(f"loss__ parameters need a loss with parameters, got loss={given!r}.")
             values = loss.get_params()
             values.update({key[len("loss__") :]: value for key, value in nested.items()})
             params["loss"] = type(loss)(**values)
@@ -974,11 +972,9 @@ n_features_in_, feature_names_in_
         return self._decision(X)
 
     def _has_proba(self):
-        loss = self.loss
-        resolved = _resolve_loss(loss) if isinstance(loss, str) else (type(loss), {})
-        cls = None if resolved is None else resolved[0]
-        if cls is None or getattr(cls, "sgd", None) is None or cls.sgd.proba is None:
-            raise AttributeError(f"probability estimates are not available for loss={loss!r}")
+        loss = _loss_object(self.loss)
+        if loss is None or loss.sgd is None or loss.sgd.proba is None:
+            raise AttributeError(f"probability estimates are not available for loss={self.loss!r}")
         return True
 
     @available_if(_has_proba)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-import os
 import sys
 import time
 import warnings
@@ -24,7 +23,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .._config import get_backend
-from .._jit import get_num_threads
+from .._jit import available_cores, get_num_threads
 from ._epoch import epoch_kernel, epoch_kernel_csr
 from ._sources import sample_rows
 
@@ -118,8 +117,15 @@ def _column_stats(sample):
 
 
 def _standardised_product(sample, mean, inv_scale):
-    """``v -> Z.T @ (Z @ v) / m`` for ``Z = (sample - mean) * inv_scale``, Z never formed."""
+    """``v -> Z.T @ (Z @ v) / m`` for ``Z = (sample - mean) * inv_scale``.
+
+    Dense samples form Z (subtracting the mean first keeps the digits of
+    columns far from 0); sparse ones never do.
+    """
     m = sample.shape[0]
+    if not _is_sparse(sample):
+        Z = (sample - mean) * inv_scale
+        return lambda v: Z.T @ (Z @ v) / m
     shift = mean * inv_scale
 
     def apply(v):
@@ -129,19 +135,14 @@ def _standardised_product(sample, mean, inv_scale):
     return apply
 
 
-def _top_eigenvalue(Z, rng, iterations=30):
-    """Largest eigenvalue of ``Z.T @ Z / len(Z)`` by power iteration.
-
-    ``Z`` is a dense array, or a function ``v -> Z.T @ (Z @ v) / m`` with
-    attributes ``shape`` (sparse samples).
-    """
-    m, p = Z.shape
-    if m == 0 or p == 0:
+def _top_eigenvalue(product, p, rng, iterations=30):
+    """Largest eigenvalue of a p x p matrix given as ``product(v)`` (power iteration)."""
+    if p == 0:
         return 0.0
     v = rng.standard_normal(p)
     value = 0.0
     for _ in range(iterations):
-        u = Z(v) if callable(Z) else Z.T @ (Z @ v) / m
+        u = product(v)
         value = float(np.linalg.norm(u))
         if value == 0.0 or not np.isfinite(value):
             return 0.0
@@ -227,15 +228,13 @@ class Trainer:
         rows = sample_rows(n, rng, STATS_SAMPLE)
         sample = X if rows is None else X[rows]
         sample = sample.astype(np.float64) if _is_sparse(sample) else np.asarray(sample, np.float64)
-        mean, scale = _column_stats(sample)
-        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(mean)))] = 1.0  # constant columns
-        if not est.fit_intercept:
-            mean = np.zeros(p)
-        state.mean, state.inv_scale = mean, 1.0 / scale
+        col_mean, col_std = _column_stats(sample)
+        scale = col_std.copy()
+        scale[~(scale > 1e-12 * np.maximum(1.0, np.abs(col_mean)))] = 1.0  # constant columns
+        state.mean = col_mean if est.fit_intercept else np.zeros(p)
+        state.inv_scale = 1.0 / scale
         ys = targets if rows is None else targets[rows]
-        ws = None if sample_weight is None or rows is None else sample_weight[rows]
-        if rows is None:
-            ws = sample_weight
+        ws = sample_weight if sample_weight is None or rows is None else sample_weight[rows]
         state.y_shift, state.y_scale = 0.0, 1.0
         if est.fit_intercept:
             state.y_shift = objective.center(ys.reshape(-1))
@@ -261,7 +260,7 @@ class Trainer:
         state.batch = max(1, min(est.batch_size, n_total // MIN_STEPS))
         state.decay_steps = float(math.ceil(n_total / state.batch))
         est._train_state = state
-        state.base_rate = self._initial_rate(sample, state, sample_weight, rng)
+        state.base_rate = self._initial_rate(sample, col_mean, col_std, sample_weight, rng)
         est.learning_rate_ = state.base_rate
         ref = self._reference_loss(ys, X.dtype)
         state.ref_loss = max(ref, objective.spec.reference_floor)
@@ -272,8 +271,9 @@ class Trainer:
         est.t_ = 0
         return state
 
-    def _initial_rate(self, sample, state, sample_weight, rng):
-        est, objective = self.est, self.objective
+    def _initial_rate(self, sample, col_mean, col_std, sample_weight, rng):
+        """The first step size; ``col_mean``/``col_std`` are the sample's column statistics."""
+        est, objective, state = self.est, self.objective, self.est._train_state
         schedule = est.learning_rate
         if schedule in ("constant", "invscaling", "adaptive"):
             return float(est.eta0)
@@ -292,16 +292,12 @@ class Trainer:
             return initial
         if schedule != "auto":
             return float(schedule)
-        if _is_sparse(sample):
-            # (standardised columns: mean(|z|**2) is the sum of their variances)
-            Z = _standardised_product(sample, state.mean, state.inv_scale)
-            Z.shape = sample.shape
-            _, std = _column_stats(sample)
-            row_norm = float(np.sum((std * state.inv_scale) ** 2)) if sample.shape[0] else 0.0
-        else:
-            Z = (sample - state.mean) * state.inv_scale
-            row_norm = float(np.mean(np.sum(Z * Z, axis=1))) if Z.size else 0.0
-        top = max(_top_eigenvalue(Z, rng), 1.0)  # 1: the intercept's direction
+        product = _standardised_product(sample, state.mean, state.inv_scale)
+        top = max(_top_eigenvalue(product, sample.shape[1], rng), 1.0)  # 1: the intercept's direction
+        # mean(|z|**2) from the column statistics: each column's variance plus
+        # its squared offset from the centre used (0 without an intercept).
+        offset = col_mean - state.mean
+        row_norm = float(np.sum((col_std**2 + offset**2) * state.inv_scale**2))
         # Minibatch noise: one step on a batch of b rows can see curvature
         # up to about mean(|z|**2) * (largest weight / mean weight) / b.
         spread = 1.0
@@ -396,31 +392,29 @@ class Trainer:
             return rate * damp, state.t0, 1.0
         return rate * state.rate_scale, state.decay_steps, 0.5
 
-    def threads(self, X):
-        """Threads this epoch is split across: ``n_jobs`` (None: fastloss's
-        thread count; negative: as joblib counts them), at most the cores,
-        and 1 for the NumPy backend, sparse X or small work."""
+    def threads(self, n_elements, sparse=False):
+        """Threads an epoch over ``n_elements`` of X is split across: ``n_jobs``
+        (None: fastloss's thread count; negative: as joblib counts them), at
+        most the cores, and 1 for the NumPy backend, sparse X or small work."""
         est, state = self.est, self.est._train_state
-        if _is_sparse(X) or get_backend() != "numba":
+        if sparse or get_backend() != "numba":
             return 1
-        try:
-            cores = len(os.sched_getaffinity(0))
-        except (AttributeError, OSError):  # pragma: no cover - not Linux
-            cores = os.cpu_count() or 1
+        cores = available_cores()
         n_jobs = est.n_jobs
         wanted = get_num_threads() if n_jobs is None else (
             n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs))  # fmt: skip
         threads = min(wanted, cores, state.batch // MIN_ROWS_PER_THREAD)
-        return threads if threads > 1 and X.size >= MIN_PARALLEL_ELEMENTS else 1
+        return threads if threads > 1 and n_elements >= MIN_PARALLEL_ELEMENTS else 1
 
-    def blas_limit(self, X):
-        """A context keeping BLAS to one thread while epochs run on ours.
+    def blas_limit(self, source):
+        """A context keeping BLAS to one thread while epochs over ``source`` run on ours.
 
         OpenBLAS's threads spin for a while after each call (the loss-curve
         product, say): they took the core the second epoch thread needed,
         and the threaded epoch ran at the serial one's speed.
         """
-        if self.threads(X) <= 1:
+        n_elements = source.n_samples * self.est.n_features_in_
+        if self.threads(n_elements, source.sparse) <= 1:
             return contextlib.nullcontext()
         from threadpoolctl import threadpool_limits
 
@@ -458,7 +452,7 @@ class Trainer:
             data = (X.data, X.indices, X.indptr)
             result = kernel(0, *data, ys, sample_weight, order, *args, *buffers, extra)
         else:
-            result = kernel(0, self.threads(X), X, ys, sample_weight, order, *args, extra)
+            result = kernel(0, self.threads(X.size), X, ys, sample_weight, order, *args, extra)
         status, _, _, step, n_avg = result
         state.step = int(step)
         state.n_avg = int(n_avg)
@@ -485,8 +479,7 @@ class Trainer:
         """Set the estimator's coef_ and intercept_ (original units) from the averaged state."""
         est, state, objective = self.est, self.est._train_state, self.objective
         coef = state.coef_avg
-        l2, l1 = self.penalties()
-        if est.average is not False and np.any(l1 > 0):
+        if est.average is not False and est._l1_ratio() > 0 and est.alpha > 0:
             # The average of iterates that were each thresholded is not
             # sparse: it keeps the zeros of the last iterate (the features the
             # L1 step has set to zero), and is not shrunk again elsewhere.
@@ -594,7 +587,7 @@ class Trainer:
         dtype = source.dtype
         X_s, t_s, w_s = source.curve_sample(rng)
         ky = t_s.reshape(t_s.shape[0], -1).shape[1]
-        buffers = self.buffers(dtype, est.n_features_in_, ky, sparse=_is_sparse(X_s))
+        buffers = self.buffers(dtype, est.n_features_in_, ky, sparse=source.sparse)
         bar = self._progress(max_epochs)
         best = np.inf
         best_params = None
@@ -606,7 +599,7 @@ class Trainer:
         power = self.objective.power or 0
         good = self.snapshot()
         start = time.perf_counter()
-        blas = self.blas_limit(X_s)
+        blas = self.blas_limit(source)
         blas.__enter__()
         try:
             while epochs < max_epochs:
