@@ -488,3 +488,32 @@ def test_sparse_partial_fit_and_bad_sparse_input(classification):
     with pytest.raises(type(theirs.value)) as ours:
         SGDClassifier().fit(complex_X, [0, 1])
     assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("estimator_cls", [SGDClassifier, SGDRegressor])
+def test_every_loss_trains_the_numpy_twins_model(estimator_cls):
+    """The compiled epoch (one output of a pointwise loss: each row's loss
+    fused into its pass; several outputs: gathered minibatches and BLAS)
+    gives the NumPy twin's model to rounding, for every loss, with weights."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 8)) * np.linspace(0.5, 4, 8) + 1.0
+    w = rng.uniform(0.5, 2.0, 3000)
+    if estimator_cls is SGDClassifier:
+        losses = CLASSIFIER_LOSSES
+        targets = [(X[:, 0] + X[:, 1] > 2).astype(int), np.digitize(X[:, 0], [0.0, 1.5])]
+    else:
+        losses = REGRESSOR_LOSSES
+        # positive targets: in the domain of every regression loss
+        targets = [np.exp(0.2 * (X[:, :3] @ np.array([1.0, -0.5, 0.3])))]
+    for loss in losses:
+        for y in targets:
+            models = []
+            for name in ("numba", "numpy"):
+                est = estimator_cls(loss=loss, max_iter=3, tol=None, random_state=0, batch_size=256)
+                with fastloss.use_backend(name):
+                    est.fit(X, y, sample_weight=w)
+                models.append((est.coef_.copy(), est.intercept_.copy()))
+            (c1, i1), (c2, i2) = models
+            scale = max(np.abs(c2).max(), np.abs(i2).max())
+            np.testing.assert_allclose(c1, c2, rtol=1e-8, atol=1e-10 * scale, err_msg=loss)
+            np.testing.assert_allclose(i1, i2, rtol=1e-8, atol=1e-10 * scale, err_msg=loss)

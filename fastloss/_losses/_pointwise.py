@@ -373,10 +373,12 @@ class PointwiseKernels(SimpleNamespace):
 
     ``hessian`` (a slot, not among the kernels) says where ``gradient_hessian``'s
     second derivative comes from: ``"helper"`` (the loss's own) or
-    ``"central_difference"`` (of its gradient helper).
+    ``"central_difference"`` (of its gradient helper).  ``elem`` and ``valid``
+    (slots too) are the scalar helpers themselves, for kernels that fuse the
+    loss into loops of their own (the SGD epoch computes it row by row).
     """
 
-    __slots__ = ("hessian",)
+    __slots__ = ("hessian", "elem", "valid")
 
 
 def pointwise_kernels(
@@ -435,4 +437,6 @@ def pointwise_kernels(
             _metric_sums.specialise(name, **bound), _metric_sums_numpy(elem_numpy, valid_numpy)
         )
     kernels.hessian = "central_difference" if hess is None else "helper"
+    kernels.elem = elem
+    kernels.valid = valid
     return kernels

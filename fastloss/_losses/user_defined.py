@@ -34,7 +34,7 @@ import numpy as np
 from .._jit import LazyHelper
 from .._registry import LOSSES, Kernel, register_loss
 from ._base import PointwiseLoss
-from ._pointwise import pointwise_kernels
+from ._pointwise import PointwiseKernels, pointwise_kernels
 from ._spec import RAW, SLOT_TARGET_LOW, Param, SGDSpec
 
 __all__ = ["pointwise_loss"]
@@ -145,6 +145,16 @@ class _UserKernel(Kernel):
             if error is None:
                 raise
             raise error from None
+
+
+def _user_kernels(kernels, function_name):
+    """``kernels`` (a PointwiseKernels) with each kernel pair wrapped in :class:`_UserKernel`."""
+    wrapped = PointwiseKernels(
+        **{key: _UserKernel(k, function_name) for key, k in vars(kernels).items()}
+    )
+    for slot in PointwiseKernels.__slots__:
+        setattr(wrapped, slot, getattr(kernels, slot))
+    return wrapped
 
 
 def _importable(module_name):
@@ -356,9 +366,7 @@ def _make(func, *, name, target, raw, curvature, grad_factor, center, target_pow
         "sgd": sgd,
         "user_defined": True,
         "function": staticmethod(func),
-        "_kernels": types.SimpleNamespace(
-            **{key: _UserKernel(k, func.__qualname__) for key, k in vars(kernels).items()}
-        ),
+        "_kernels": _user_kernels(kernels, func.__qualname__),
     }
     cls = type(func.__name__, (PointwiseLoss,), namespace)
     if previous is not None:

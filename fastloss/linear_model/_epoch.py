@@ -4,8 +4,12 @@ The model is trained in *standardised* coordinates: with ``z = (x - mean) *
 inv_scale`` the raw prediction is ``z @ W + b``.  Standardising is what lets
 one set of optimizer defaults work on unscaled data, but ``z`` is never
 materialised: each minibatch computes ``x @ (W * inv_scale) + (b - mean @ (W *
-inv_scale))`` on the gathered rows of ``x`` itself, and the gradient is mapped
-back the same way.  Both products go through BLAS (``np.dot``).
+inv_scale))`` on the rows of ``x`` itself, and the gradient is mapped back the
+same way.  With one output of a pointwise loss (binary classification,
+regression) each row is read once: its prediction, its loss and its term of
+``x.T @ grad`` are computed while the row is in cache (the loss's scalar
+helper, ``elem``); otherwise (several outputs, the softmax loss) the
+minibatch's rows are gathered and both products go through BLAS (``np.dot``).
 
 The loss and its gradient with respect to the raw predictions come from the
 fused kernel of the loss (``loss_gradient``, bound per loss by
@@ -60,6 +64,20 @@ def _same(a):
 
 
 @jit(helper=True)
+def _proximal(c, threshold, shrink):
+    """The elastic-net proximal step of a coefficient: soft-thresholding by
+    ``threshold`` (the L1 term: exact zeros), then shrinking (the L2 term)."""
+    if threshold > 0.0:
+        if c > threshold:
+            c -= threshold
+        elif c < -threshold:
+            c += threshold
+        else:
+            c = 0.0
+    return c * shrink
+
+
+@jit(helper=True)
 def _update(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
             l2pen, l1pen, rate, momentum, fit_intercept):  # fmt: skip
     """One optimizer step from the minibatch gradient ``xtg`` (x.T @ grad, (p*k,)) and ``g_int``.
@@ -78,16 +96,7 @@ def _update(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, m
             idx = j * k + q
             v = momentum * cvf[idx] + s * (xtg[idx] - mean[j] * g_int[q])
             cvf[idx] = v
-            c = cf[idx] - rate * v
-            if threshold > 0.0:
-                # The proximal step of the L1 term: soft-thresholding.
-                if c > threshold:
-                    c -= threshold
-                elif c < -threshold:
-                    c += threshold
-                else:
-                    c = 0.0
-            cf[idx] = c * shrink
+            cf[idx] = _proximal(cf[idx] - rate * v, threshold, shrink)
     if fit_intercept:
         for q in range(k):
             v = momentum * intercept_vel[q] + g_int[q]
@@ -130,6 +139,60 @@ def _effective(cf, inv_scale, mean, intercept, efff, shift):
             shift[q] -= mean[j] * e
 
 
+@jit(helper=True)
+def _step_sparse(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean,
+                 inv_scale, l2pen, l1pen, rate, momentum, fit_intercept, n_avg, efff, shift):  # fmt: skip
+    """:func:`_update`, then :func:`_average` (``n_avg`` > 0) and :func:`_effective`, in one
+    pass over the coefficients, zeroing ``xtg`` as it goes.
+
+    The same arithmetic per coefficient as the three passes; with 100,000
+    features and minibatches of a few hundred thousand nonzeros, these dense
+    passes are most of a sparse epoch, and one reads each array once.
+    """
+    k = intercept.shape[0]
+    p = inv_scale.shape[0]
+    damp = 1.0 / (1.0 - momentum)
+    if fit_intercept:
+        for q in range(k):
+            v = momentum * intercept_vel[q] + g_int[q]
+            intercept_vel[q] = v
+            intercept[q] -= rate * v
+    inv = 1.0 / n_avg if n_avg > 0 else 0.0
+    if n_avg > 0:
+        for q in range(k):
+            intercept_avg[q] += (intercept[q] - intercept_avg[q]) * inv
+    for q in range(k):
+        shift[q] = intercept[q]
+    l1 = l1pen.shape[0] != 0  # empty: no L1 term
+    for j in range(p):
+        s = inv_scale[j]
+        shrink = 1.0 / (1.0 + rate * l2pen[j] * damp)
+        threshold = rate * l1pen[j] * damp if l1 else 0.0
+        for q in range(k):
+            idx = j * k + q
+            v = momentum * cvf[idx] + s * (xtg[idx] - mean[j] * g_int[q])
+            xtg[idx] = 0.0
+            cvf[idx] = v
+            c = _proximal(cf[idx] - rate * v, threshold, shrink)
+            cf[idx] = c
+            if n_avg > 0:
+                caf[idx] += (c - caf[idx]) * inv
+            e = c * s
+            efff[idx] = e
+            shift[q] -= mean[j] * e
+
+
+@jit(helper=True)
+def _no_elem(y, raw, *theta):
+    """Stands for a pointwise loss's ``elem`` in the epoch of a loss without one (not called)."""
+    return 0.0, 0.0
+
+
+@jit(helper=True)
+def _no_valid(y, *theta):
+    return True
+
+
 @jit(template=True)
 def _epoch_csr(
     data, indices, indptr, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel,
@@ -141,8 +204,12 @@ def _epoch_csr(
 
     The products with the minibatch's rows touch only their nonzeros;
     ``xtg`` (p*k float64 zeros) accumulates ``x.T @ grad`` and is zeroed
-    again after each step.  The parameter update itself is the dense
-    kernel's (every coefficient moves with the momentum and the penalty).
+    again after each step.  The parameter update is the dense kernel's
+    arithmetic (every coefficient moves with the momentum and the penalty),
+    in one pass (:func:`_step_sparse`).  One thread: with a shared
+    coefficient vector read at random by both threads and rewritten at each
+    step, a two-thread version measured no faster here (each core's random
+    reads missed into the other's cache).
     """
     p = inv_scale.shape[0]
     k = intercept.shape[0]
@@ -157,9 +224,9 @@ def _epoch_csr(
     g_int = np.empty(k)
     loss_sum = 0.0
     weight_sum = 0.0
+    _effective(cf, inv_scale, mean, intercept, efff, shift)
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _effective(cf, inv_scale, mean, intercept, efff, shift)
         for r in range(m):
             i = order[start + r]
             for q in range(ky):
@@ -197,17 +264,15 @@ def _epoch_csr(
                 for nz in range(indptr[i], indptr[i + 1]):
                     xtg[indices[nz] * k + q] += data[nz] * g
         rate = lr * (1.0 + step / decay) ** (-power)
-        _update(
-            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
-            l2pen, l1pen, rate, momentum, fit_intercept,
-        )  # fmt: skip
-        for idx in range(pk):
-            xtg[idx] = 0.0
         step += 1
-        if start < avg_from:
-            continue
-        n_avg += 1
-        _average(cf, caf, intercept, intercept_avg, n_avg)
+        averaged = 0
+        if start >= avg_from:
+            n_avg += 1
+            averaged = n_avg
+        _step_sparse(
+            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
+            l2pen, l1pen, rate, momentum, fit_intercept, averaged, efff, shift,
+        )  # fmt: skip
     return 0, loss_sum, weight_sum, step, n_avg
 
 
@@ -261,14 +326,6 @@ def _epoch_threads(
         share = (m + nthreads - 1) // nthreads
         lo = min(m, tid * share)
         mt = min(m, lo + share) - lo
-        for r in range(mt):
-            i = order[start + lo + r]
-            src = X[i]
-            dst = xbt[r]
-            for j in range(p):
-                dst[j] = src[j]
-            for q in range(ky):
-                ybt[r, q] = y[i, q]
         part = parts[tid]
         total = 0.0
         wsum = float(mt)
@@ -277,7 +334,48 @@ def _epoch_threads(
         if mt == 0:
             for idx in range(pk):
                 part[idx] = 0.0
+        elif FUSED_ROWS and k == 1 and ky == 1:
+            # One output of a pointwise loss: each row is read once, from
+            # X itself, its prediction, loss and gradient term computed
+            # while it is in L1 (the gathered copy and the two BLAS passes
+            # over it read each row three times).
+            for j in range(p):
+                part[j] = 0.0
+            scale = grad_scale / m
+            g_total = 0.0
+            if sw is not None:
+                wsum = 0.0
+            for r in range(mt):
+                i = order[start + lo + r]
+                src = X[i]
+                acc = 0.0
+                for j in range(p):
+                    acc += src[j] * efff[j]
+                raw_i = acc + shift[0]
+                t = y[i, 0]
+                value, slope = elem(t, raw_i, *extra)
+                value = value if valid(t, *extra) else np.nan
+                if sw is None:
+                    total += value
+                    g = scale * slope
+                else:
+                    wi = np.float64(sw[i])
+                    wsum += wi
+                    total += wi * value
+                    g = scale * wi * slope
+                g_total += g
+                for j in range(p):
+                    part[j] += src[j] * g
+            gparts[tid, 0] = g_total
         else:
+            for r in range(mt):
+                i = order[start + lo + r]
+                src = X[i]
+                dst = xbt[r]
+                for j in range(p):
+                    dst[j] = src[j]
+                for q in range(ky):
+                    ybt[r, q] = y[i, q]
             xm = xbt[:mt]
             raw = np.dot(xm, eff)
             for r in range(mt):
@@ -299,9 +397,12 @@ def _epoch_threads(
             prod = np.dot(xm.T, grad).reshape(pk)
             for idx in range(pk):
                 part[idx] = prod[idx]
-            for r in range(mt):
-                for q in range(k):
-                    gparts[tid, q] += grad[r, q]
+            for q in range(k):
+                g_total = 0.0
+                for r in range(mt):
+                    g_total += grad[r, q]
+                # once: the threads' rows of gparts share a cache line
+                gparts[tid, q] = g_total
         sums[tid, 0] = total
         sums[tid, 1] = wsum
         store_release(arrive, tid * 8, s)
@@ -436,9 +537,12 @@ class _ThreadedEpoch:
 
         pair = self.loss_cls._kernels.loss_gradient
         flat = self.loss_cls._raw_ndim == 1
+        kernels = self.loss_cls._kernels
+        fused = flat and hasattr(kernels, "elem")
         kernel = _epoch_threads.specialise(
             self.loss_cls.name, loss_gradient=serial(pair), as_loss_raw=_flat if flat else _same,
-            load_acquire=load_acquire, store_release=store_release,
+            load_acquire=load_acquire, store_release=store_release, FUSED_ROWS=fused,
+            elem=kernels.elem if fused else _no_elem, valid=kernels.valid if fused else _no_valid,
         )  # fmt: skip
         kernel.cacheable = pair.numba.cacheable  # it inlines the loss kernel
         self.kernel = kernel
@@ -522,6 +626,8 @@ def epoch_kernel_csr(loss_cls) -> Kernel:
     def epoch(data, indices, indptr, y, sw, order, batch, mean, inv_scale, *rest):
         import scipy.sparse as sp
 
+        if rest[7].shape[0] == 0:  # l1pen: no L1 term (see _step_sparse)
+            rest = (*rest[:7], np.zeros_like(inv_scale), *rest[8:])
         X = sp.csr_matrix((data, indices, indptr), shape=(indptr.shape[0] - 1, inv_scale.shape[0]))
         *state, _rawb, _yb, _wb, _xtg, extra = rest  # (the CSR kernel's scratch arrays)
         return dense(X, y, sw, order, batch, mean, inv_scale, *state, extra)
