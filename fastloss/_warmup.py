@@ -34,7 +34,8 @@ def warmup(dtypes=("float32", "float64"), estimators: bool = False) -> dict:
         Floating dtypes of the inputs to compile for.
     estimators : bool, default=False
         Also compile the training loops of :mod:`fastloss.linear_model` (each
-        estimator and loss, fitted once on a few rows; imports scikit-learn).
+        estimator and loss, fitted once on a few dense and a few CSR rows;
+        imports scikit-learn).
 
     Returns
     -------
@@ -274,6 +275,8 @@ def _estimator_losses(estimator_cls):
 def _fit_estimators(dtype):
     import warnings
 
+    import scipy.sparse as sp
+
     from .linear_model import SGDClassifier, SGDRegressor
 
     rng = np.random.default_rng(0)
@@ -288,4 +291,5 @@ def _fit_estimators(dtype):
                 for loss in _estimator_losses(estimator):
                     kwargs = {} if loss is None else {"loss": loss}
                     for y in targets:  # classifiers: binary and multinomial loops
-                        estimator(max_iter=1, **kwargs).fit(X, y, sample_weight=w)
+                        for data in (X, sp.csr_matrix(X)):  # the dense and the CSR epoch
+                            estimator(max_iter=1, **kwargs).fit(data, y, sample_weight=w)

@@ -19,7 +19,7 @@ CHECK = textwrap.dedent(
     from fastloss._registry import LOSSES
     from fastloss._warmup import _estimator_losses
     from fastloss.linear_model import SGDClassifier, SGDRegressor
-    from fastloss.linear_model._epoch import epoch_kernel
+    from fastloss.linear_model._epoch import epoch_kernel, epoch_kernel_csr
 
     def dtypes(kernel, args=slice(0, 2)):
         d = kernel.numba.dispatcher
@@ -37,9 +37,11 @@ CHECK = textwrap.dedent(
         for kernel in vars(cls._kernels).values():
             assert {"float32", "float64"} <= dtypes(kernel), (cls.__name__, dtypes(kernel))
         if cls.name in ESTIMATOR_LOSSES:
-            # (the epoch kernel's X follows tid, nthreads and the barrier's three flags)
-            print(cls.__name__, sorted(d for d in dtypes(epoch_kernel(cls), slice(5, 6))
-                                       if d.startswith("float")))
+            # (the dense epoch kernel's X follows tid, nthreads and the barrier's
+            # three flags; the CSR one's data comes first)
+            dense = dtypes(epoch_kernel(cls), slice(5, 6))
+            csr = dtypes(epoch_kernel_csr(cls), slice(0, 1))
+            print(cls.__name__, sorted(d for d in dense & csr if d.startswith("float")))
     """
 )
 
