@@ -100,6 +100,11 @@ def test_split_calls_run_on_helper_threads(restore_threads, monkeypatch):
     seen = set()
     monkeypatch.setattr(_jit.Rows, "run", _recording_run(seen))
     fastloss.set_num_threads(2)
+    # A split call still running in another thread (an earlier test's
+    # abandoned background work) holds the one slot, and this call would
+    # then run serially: wait for the slot first (held for good: a leak).
+    assert _jit._parallel_slot.acquire(timeout=60), "the split-call slot is held for good"
+    _jit._parallel_slot.release()
     y = np.linspace(0, 1, 200_000)
     assert fastloss.mean_squared_error(y, y + 1) == pytest.approx(1.0)
     assert len(seen) == 2

@@ -5,16 +5,15 @@ inv_scale`` the raw prediction is ``z @ W + b``.  Standardising is what lets
 one set of optimizer defaults work on unscaled data, but ``z`` is never
 materialised: each minibatch computes ``x @ (W * inv_scale) + (b - mean @ (W *
 inv_scale))`` on the rows of ``x`` itself, and the gradient is mapped back the
-same way.  With one output of a pointwise loss (binary classification,
-regression) each row is read once: its prediction, its loss and its term of
-``x.T @ grad`` are computed while the row is in cache (the loss's scalar
-helper, ``elem``); otherwise (several outputs, the softmax loss) the
-minibatch's rows are gathered and both products go through BLAS (``np.dot``).
-
-The loss and its gradient with respect to the raw predictions come from the
-fused kernel of the loss (``loss_gradient``, bound per loss by
-:func:`epoch_kernel`), so the estimators train on exactly the code the public
-loss objects run.
+same way.  In the dense kernel, with one output of a pointwise loss (binary
+classification, regression), each row is read once: its prediction, its loss
+and its term of ``x.T @ grad`` are computed while the row is in cache, with
+the loss's scalar helper (``elem``, which its fused kernels inline, in
+float64); otherwise (several outputs, the softmax loss, and CSR X) the
+minibatch's raw predictions go through the fused kernel of the loss
+(``loss_gradient``, bound per loss by :func:`epoch_kernel`) and, for dense X,
+both products through BLAS (``np.dot``).  Either way the estimators train on
+the loss code the public loss objects run.
 
 Optimizer: heavy-ball momentum on the data term, the step ``lr_t = lr * (1 +
 t / decay)**(-power)`` at minibatch step ``t`` (every schedule of the
@@ -286,11 +285,12 @@ def _epoch_threads(
     """One epoch over minibatches, run by ``nthreads`` threads at once, this one being ``tid``.
 
     Each minibatch's rows are split into ``nthreads`` contiguous shares; each
-    thread gathers its share (into its own ``xb[tid]``), computes the raw
-    predictions with the shared effective weights ``eff``/``shift``, the loss
-    and ``x.T @ grad`` into ``parts[tid]``, and arrives at the barrier
-    (``arrive``).  Thread 0 sums the shares in thread order, takes the step
-    (:func:`_update`, as the CSR kernel does), computes the next ``eff`` and
+    thread computes, for its share, the raw predictions with the shared
+    effective weights ``eff``/``shift``, the loss and ``x.T @ grad`` into
+    ``parts[tid]`` (row by row for one output of a pointwise loss; else from
+    its rows gathered into ``xb[tid]``, through BLAS), and arrives at the
+    barrier (``arrive``).  Thread 0 sums the shares in thread order, takes the
+    step (:func:`_update`), computes the next ``eff`` and
     releases the others (``release``), or stops them (``ctl[0] = 1``) when
     the loss diverged.  The model differs from one thread's by the rounding
     of these sums only.  Thread 0 returns ``(status, loss_sum, weight_sum,
@@ -306,6 +306,7 @@ def _epoch_threads(
     efff = eff.reshape(pk)
     xtg = np.empty(pk)
     g_int = np.empty(k)
+    own = np.empty(pk)  # this thread's x.T @ grad in the row-by-row pass
     xbt = xb[tid]
     ybt = yb[tid]
     wbt = wb[tid]
@@ -339,8 +340,11 @@ def _epoch_threads(
             # X itself, its prediction, loss and gradient term computed
             # while it is in L1 (the gathered copy and the two BLAS passes
             # over it read each row three times).
+            # Summed in this thread's own buffer, copied to its row of parts
+            # once: the rows of parts meet inside a cache line, which writes
+            # at every row would bounce between the cores.
             for j in range(p):
-                part[j] = 0.0
+                own[j] = 0.0
             scale = grad_scale / m
             g_total = 0.0
             if sw is not None:
@@ -352,9 +356,9 @@ def _epoch_threads(
                 for j in range(p):
                     acc += src[j] * efff[j]
                 raw_i = acc + shift[0]
-                t = y[i, 0]
-                value, slope = elem(t, raw_i, *extra)
-                value = value if valid(t, *extra) else np.nan
+                yi = y[i, 0]
+                value, slope = elem(yi, raw_i, *extra)
+                value = value if valid(yi, *extra) else np.nan
                 if sw is None:
                     total += value
                     g = scale * slope
@@ -365,7 +369,9 @@ def _epoch_threads(
                     g = scale * wi * slope
                 g_total += g
                 for j in range(p):
-                    part[j] += src[j] * g
+                    own[j] += src[j] * g
+            for j in range(p):
+                part[j] = own[j]
             gparts[tid, 0] = g_total
         else:
             for r in range(mt):

@@ -264,7 +264,7 @@ class Trainer:
         # Its products on the sample under the epochs' BLAS limit: OpenBLAS's
         # threads, left spinning by them, slowed the first two threaded
         # epochs (53 and 43 ms against 27 ms for the next ones, 800,000 x 100).
-        with self.blas_limit(X.shape[0] * p, _is_sparse(X)):
+        with self.blas_limit(n_total * p, _is_sparse(X)):
             state.base_rate = self._initial_rate(sample, col_mean, col_std, sample_weight, rng)
         est.learning_rate_ = state.base_rate
         ref = self._reference_loss(ys, X.dtype)
