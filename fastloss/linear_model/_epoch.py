@@ -77,43 +77,6 @@ def _proximal(c, threshold, shrink):
 
 
 @jit(helper=True)
-def _update(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
-            l2pen, l1pen, rate, momentum, fit_intercept):  # fmt: skip
-    """One optimizer step from the minibatch gradient ``xtg`` (x.T @ grad, (p*k,)) and ``g_int``.
-
-    The gradient in standardised coordinates is ``inv_scale * (xtg - mean *
-    g_int)``; heavy-ball momentum, then the elastic-net proximal step.
-    """
-    k = intercept.shape[0]
-    p = inv_scale.shape[0]
-    damp = 1.0 / (1.0 - momentum)
-    for j in range(p):
-        s = inv_scale[j]
-        shrink = 1.0 / (1.0 + rate * l2pen[j] * damp)
-        threshold = rate * l1pen[j] * damp
-        for q in range(k):
-            idx = j * k + q
-            v = momentum * cvf[idx] + s * (xtg[idx] - mean[j] * g_int[q])
-            cvf[idx] = v
-            cf[idx] = _proximal(cf[idx] - rate * v, threshold, shrink)
-    if fit_intercept:
-        for q in range(k):
-            v = momentum * intercept_vel[q] + g_int[q]
-            intercept_vel[q] = v
-            intercept[q] -= rate * v
-
-
-@jit(helper=True)
-def _average(cf, caf, intercept, intercept_avg, n_avg):
-    """Fold the current iterate into the running average of ``n_avg`` iterates."""
-    inv = 1.0 / n_avg
-    for idx in range(cf.shape[0]):
-        caf[idx] += (cf[idx] - caf[idx]) * inv
-    for q in range(intercept.shape[0]):
-        intercept_avg[q] += (intercept[q] - intercept_avg[q]) * inv
-
-
-@jit(helper=True)
 def _gather_weights(sw, order, start, m, ky, wb):
     """The minibatch's weights, each repeated for the ``ky`` target columns; their sum."""
     wsum = 0.0
@@ -139,14 +102,18 @@ def _effective(cf, inv_scale, mean, intercept, efff, shift):
 
 
 @jit(helper=True)
-def _step_sparse(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean,
-                 inv_scale, l2pen, l1pen, rate, momentum, fit_intercept, n_avg, efff, shift):  # fmt: skip
-    """:func:`_update`, then :func:`_average` (``n_avg`` > 0) and :func:`_effective`, in one
-    pass over the coefficients, zeroing ``xtg`` as it goes.
+def _step(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean,
+          inv_scale, l2pen, l1pen, rate, momentum, fit_intercept, n_avg, efff, shift):  # fmt: skip
+    """One optimizer step from the minibatch gradient ``xtg`` (x.T @ grad, (p*k,),
+    zeroed as it is read) and ``g_int``, in one pass over the coefficients.
 
-    The same arithmetic per coefficient as the three passes; with 100,000
-    features and minibatches of a few hundred thousand nonzeros, these dense
-    passes are most of a sparse epoch, and one reads each array once.
+    The gradient in standardised coordinates is ``inv_scale * (xtg - mean *
+    g_int)``: heavy-ball momentum, then the elastic-net proximal step
+    (``l1pen`` empty: no L1 term); then, with ``n_avg`` > 0 (the iterates
+    in the average, this one included), the running average; then the
+    unstandardised weights ``efff`` and intercept ``shift`` of the next
+    products (:func:`_effective`'s arithmetic).  With 100,000 features these
+    passes are much of a sparse epoch: one reads each array once.
     """
     k = intercept.shape[0]
     p = inv_scale.shape[0]
@@ -203,9 +170,8 @@ def _epoch_csr(
 
     The products with the minibatch's rows touch only their nonzeros;
     ``xtg`` (p*k float64 zeros) accumulates ``x.T @ grad`` and is zeroed
-    again after each step.  The parameter update is the dense kernel's
-    arithmetic (every coefficient moves with the momentum and the penalty),
-    in one pass (:func:`_step_sparse`).  One thread: with a shared
+    again after each step.  The step is the dense kernel's (:func:`_step`:
+    every coefficient moves with the momentum and the penalty).  One thread: with a shared
     coefficient vector read at random by both threads and rewritten at each
     step, a two-thread version measured no faster here (each core's random
     reads missed into the other's cache).
@@ -268,7 +234,7 @@ def _epoch_csr(
         if start >= avg_from:
             n_avg += 1
             averaged = n_avg
-        _step_sparse(
+        _step(
             cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
             l2pen, l1pen, rate, momentum, fit_intercept, averaged, efff, shift,
         )  # fmt: skip
@@ -290,7 +256,7 @@ def _epoch_threads(
     ``parts[tid]`` (row by row for one output of a pointwise loss; else from
     its rows gathered into ``xb[tid]``, through BLAS), and arrives at the
     barrier (``arrive``).  Thread 0 sums the shares in thread order, takes the
-    step (:func:`_update`), computes the next ``eff`` and
+    step and computes the next ``eff`` (:func:`_step`), and
     releases the others (``release``), or stops them (``ctl[0] = 1``) when
     the loss diverged.  The model differs from one thread's by the rounding
     of these sums only.  Thread 0 returns ``(status, loss_sum, weight_sum,
@@ -304,7 +270,7 @@ def _epoch_threads(
     cvf = coef_vel.reshape(pk)
     caf = coef_avg.reshape(pk)
     efff = eff.reshape(pk)
-    xtg = np.empty(pk)
+    xtg = np.zeros(pk)  # (_step zeroes it again as it reads it)
     g_int = np.empty(k)
     own = np.empty(pk)  # this thread's x.T @ grad in the row-by-row pass
     xbt = xb[tid]
@@ -419,8 +385,6 @@ def _epoch_threads(
                 pass
         total = 0.0
         wsum = 0.0
-        for idx in range(pk):
-            xtg[idx] = 0.0
         for q in range(k):
             g_int[q] = 0.0
         for t in range(nthreads):
@@ -437,15 +401,15 @@ def _epoch_threads(
             store_release(release, 0, s + 1)
             return 1, loss_sum, weight_sum, step, n_avg
         rate = lr * (1.0 + step / decay) ** (-power)
-        _update(
-            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
-            l2pen, l1pen, rate, momentum, fit_intercept,
-        )  # fmt: skip
         step += 1
+        averaged = 0
         if start >= avg_from:
             n_avg += 1
-            _average(cf, caf, intercept, intercept_avg, n_avg)
-        _effective(cf, inv_scale, mean, intercept, efff, shift)
+            averaged = n_avg
+        _step(
+            cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
+            l2pen, l1pen, rate, momentum, fit_intercept, averaged, efff, shift,
+        )  # fmt: skip
         store_release(release, 0, s + 1)
     return 0, loss_sum, weight_sum, step, n_avg
 
@@ -462,6 +426,8 @@ def _epoch_numpy(loss_gradient, flat):
         coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale, step,
         fit_intercept, bound, avg_from, n_avg, extra,
     ):  # fmt: skip
+        if l1pen.shape[0] == 0:  # no L1 term (as the kernels read it)
+            l1pen = np.zeros_like(inv_scale)
         n = X.shape[0]
         ky = y.shape[1]
         loss_sum = 0.0
@@ -632,8 +598,6 @@ def epoch_kernel_csr(loss_cls) -> Kernel:
     def epoch(data, indices, indptr, y, sw, order, batch, mean, inv_scale, *rest):
         import scipy.sparse as sp
 
-        if rest[7].shape[0] == 0:  # l1pen: no L1 term (see _step_sparse)
-            rest = (*rest[:7], np.zeros_like(inv_scale), *rest[8:])
         X = sp.csr_matrix((data, indices, indptr), shape=(indptr.shape[0] - 1, inv_scale.shape[0]))
         *state, _rawb, _yb, _wb, _xtg, extra = rest  # (the CSR kernel's scratch arrays)
         return dense(X, y, sw, order, batch, mean, inv_scale, *state, extra)

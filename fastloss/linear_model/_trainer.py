@@ -213,7 +213,7 @@ class Trainer:
     def __init__(self, est):
         self.est = est
         self.objective = est._objective()
-        self._scaled = None  # (key, targets, scaled targets) of the last scaled_targets call
+        self._scaled = None  # (targets, (shift, scale), scaled targets) of the last call
 
     # -- the start of training ---------------------------------------------------
     def init_state(self, X, targets, sample_weight, rng, n_total=None):
@@ -364,13 +364,13 @@ class Trainer:
         state = self.est._train_state
         if state.y_shift == 0.0 and state.y_scale == 1.0:
             return targets  # (classification: labels stay as they are)
-        key = (id(targets), state.y_shift, state.y_scale)
-        if self._scaled is not None and self._scaled[0] == key and self._scaled[1] is targets:
+        key = (state.y_shift, state.y_scale)
+        if self._scaled is not None and self._scaled[0] is targets and self._scaled[1] == key:
             # In-memory data yields the same targets every epoch: scaled once
             # (two passes over y an epoch, 2-3 % of an epoch's time).
             return self._scaled[2]
         scaled = (targets - state.y_shift) / state.y_scale
-        self._scaled = (key, targets, scaled)
+        self._scaled = (targets, key, scaled)
         return scaled
 
     # -- one epoch ------------------------------------------------------------------
@@ -438,8 +438,8 @@ class Trainer:
         sparse = _is_sparse(X)
         kernel = (epoch_kernel_csr if sparse else epoch_kernel)(type(objective.loss))
         l2, l1 = self.penalties()
-        if sparse and not l1.any():
-            l1 = l1[:0]  # no L1 term: the CSR kernel skips reading it
+        if not l1.any():
+            l1 = l1[:0]  # no L1 term: the step skips reading it
         lr, decay, power = self.schedule()
         epoch = est.n_iter_ + 1
         average = est.average
