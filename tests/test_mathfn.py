@@ -55,6 +55,18 @@ def _map_log1p_real(x, out):
         out[i] = _mathfn.log1p_real(x[i])
 
 
+@jit()
+def _map_log_ratio(a, b, out, guard):
+    for i in range(a.shape[0]):
+        out[i], guard[i] = _mathfn.log_ratio(a[i], b[i])
+
+
+@jit()
+def _map_log1p_ratio(t, v, out, guard):
+    for i in range(t.shape[0]):
+        out[i], guard[i] = _mathfn.log1p_ratio(t[i], v[i])
+
+
 def _ulps(got, exact):
     """Error in units of the last place of the correctly rounded result."""
     rounded = exact.astype(np.float64)
@@ -133,6 +145,63 @@ def test_log1p_real_within_3_ulp_and_special_values():
     _map_log1p_real(0, special, out)
     np.testing.assert_array_equal(out, np.log1p(special))
     assert np.signbit(out[1])
+
+
+def _exact_log_ratio(a, b):
+    """log(a / b) in long double: through log1p of the (exact) relative
+    difference where a and b are close, as logs' difference cancels there."""
+    a, b = a.astype(np.longdouble), b.astype(np.longdouble)
+    close = (a < 2 * b) & (b < 2 * a)
+    return np.where(close, np.log1p((a - b) / b), np.log(a) - np.log(b))
+
+
+def test_log_ratio_within_2_ulp_and_its_guard():
+    rng = np.random.default_rng(4)
+    wide = 10.0 ** rng.uniform(-300, 300, 200_000)
+    a = np.concatenate([wide, 10.0 ** rng.uniform(-3, 3, 200_000)])
+    b = np.concatenate([wide * 10.0 ** rng.uniform(-7, 7, 200_000), a[200_000:] * (1 + rng.normal(size=200_000) * 1e-6)])
+    out, guard = np.empty_like(a), np.empty_like(a)
+    _map_log_ratio(0, a, b, out, guard)
+    assert (guard < _mathfn.RATIO_GUARD_LIMIT).all()  # quotients within 10**±7
+    assert _ulps(out, _exact_log_ratio(a, b)).max() < 2.0
+    same = np.array([1.0, 0.3, 7e200])
+    _map_log_ratio(0, same, same.copy(), out[:3], guard[:3])
+    assert out[:3].tolist() == [0.0, 0.0, 0.0]
+    # What it does not take is flagged: a subnormal, inf or NaN, a quotient
+    # beyond 2**±1020; a quotient just inside is not.
+    tiny, big = np.finfo(np.float64).tiny, 2.0**1019
+    a = np.array([tiny / 4, 1.0, np.inf, 1.0, np.nan, 1e300, 1e-300, big, 1.0, tiny])
+    b = np.array([1.0, tiny / 4, 1.0, np.inf, 1.0, 1e-300, 1e300, 1.0, big, tiny])
+    out, guard = np.empty_like(a), np.empty_like(a)
+    _map_log_ratio(0, a, b, out, guard)
+    flagged = ~(guard < _mathfn.RATIO_GUARD_LIMIT)
+    assert flagged.tolist() == [True] * 7 + [False] * 3
+    np.testing.assert_allclose(out[7:], np.log(a[7:] / b[7:]), rtol=1e-15)
+
+
+def test_log1p_ratio_within_3_5_ulp():
+    rng = np.random.default_rng(5)
+    t = np.concatenate([
+        rng.uniform(-1.0, 1.0, 100_000),
+        -1.0 + 10.0 ** rng.uniform(-16, 0, 100_000),
+        10.0 ** rng.uniform(-300, 300, 100_000),
+        10.0 ** rng.uniform(-17, 0, 100_000) * rng.choice([-1, 1], 100_000),
+    ])
+    v = np.where(rng.uniform(size=t.size) < 0.5, t * np.exp(rng.normal(size=t.size) * 0.5), rng.permutation(t))
+    v = np.maximum(v, -1.0 + 1e-16)
+    out, guard = np.empty_like(t), np.empty_like(t)
+    _map_log1p_ratio(0, t, v, out, guard)
+    ok = guard < _mathfn.RATIO_GUARD_LIMIT
+    assert ok.mean() > 0.99  # quotients beyond 2**1020 only
+    tl, vl = t.astype(np.longdouble), v.astype(np.longdouble)
+    exact = np.log1p(tl) - np.log1p(vl)
+    # The larger log1p's ulp: what NumPy's difference of two log1p is within.
+    scale = np.maximum(np.abs(np.log1p(t)), np.abs(np.log1p(v)))
+    errors = np.abs(out.astype(np.longdouble) - exact) / np.spacing(scale)
+    assert errors[ok].max() < 3.5  # NumPy's own difference: 2
+    out, guard = np.empty(3), np.empty(3)
+    _map_log1p_ratio(0, np.array([-1.0, np.inf, 0.5]), np.array([0.5, 0.5, -1.5]), out, guard)
+    assert not (guard < _mathfn.RATIO_GUARD_LIMIT).any()
 
 
 def test_exp_nonpos_within_1_ulp(rng):

@@ -22,15 +22,17 @@ import numpy as np
 from .._jit import Absent, Rows, jit
 from .._mathfn import (
     BLOCK,
+    RATIO_GUARD_LIMIT,
     block_of,
-    log1p_real,
-    log_nonneg,
+    log1p_ratio,
+    log_ratio,
     n_blocks,
     smallest,
     total,
     unweighted,
     weight_totals,
 )
+from .._config import get_backend
 from .._registry import Kernel
 from ._pointwise import theta_of
 
@@ -89,13 +91,17 @@ def _tweedie_general(y, p, power):
 
 @jit(helper=True)
 def _sum_squared_log(ys, ps, wk, m, parameter):
+    # log1p(y) - log1p(p) as the log of (1 + y) / (1 + p): one division in
+    # place of four (2x faster at 10M rows; see "rare values" below).
     acc = 0.0
+    guard = 0.0
     for r in range(m):
         yv = np.float64(ys[r])
         pv = np.float64(ps[r])
-        d = log1p_real(yv) - log1p_real(pv)
+        d, g = log1p_ratio(yv, pv)
         acc += wk[r] * (d * d if (yv > -1.0) & (pv > -1.0) else np.nan)
-    return acc
+        guard += g
+    return acc, guard
 
 
 @jit(helper=True)
@@ -104,7 +110,7 @@ def _sum_absolute_percentage(ys, ps, wk, m, parameter):
     for r in range(m):
         yv = np.float64(ys[r])
         acc += wk[r] * (abs(np.float64(ps[r]) - yv) / max(abs(yv), _EPS))
-    return acc
+    return acc, 0.0
 
 
 @jit(helper=True)
@@ -114,31 +120,60 @@ def _sum_pinball(ys, ps, wk, m, parameter):
     for r in range(m):
         d = np.float64(ys[r]) - np.float64(ps[r])
         acc += wk[r] * (parameter * d if d >= 0.0 else below * d)
-    return acc
+    return acc, 0.0
+
+
+# The deviances take the log of y / p (or p / y) through log_ratio, which
+# skips rounding the quotient and so one of the two divisions a log of a
+# quotient costs (1.3x faster at 10M rows): it differs from NumPy's log of
+# the rounded quotient by about an ulp.
+#
+# Rare values: the loops of these logs return the sum of log_ratio's guard
+# besides their sum (the others return 0).  A block where the guard flags a
+# value log_ratio does not take (a subnormal, a quotient beyond 2**±1020,
+# inf or NaN) is counted, and the caller then sums the whole input again
+# with the NumPy twin, as scikit-learn computes it (a loop of their own
+# for those blocks in the kernel cost 0.5 s of compilation per dtype).
+
+
+@jit(helper=True)
+def _poisson_value(yv, pv, log_yp):
+    xlogy = 0.0 if yv == 0.0 else yv * log_yp
+    value = 2.0 * (xlogy - yv + pv)
+    return value if (yv >= 0.0) & (pv > 0.0) else np.nan
 
 
 @jit(helper=True)
 def _sum_poisson(ys, ps, wk, m, parameter):
     acc = 0.0
+    guard = 0.0
     for r in range(m):
         yv = np.float64(ys[r])
         pv = np.float64(ps[r])
-        xlogy = yv * log_nonneg(yv / pv)
-        xlogy = 0.0 if yv == 0.0 else xlogy
-        value = 2.0 * (xlogy - yv + pv)
-        acc += wk[r] * (value if (yv >= 0.0) & (pv > 0.0) else np.nan)
-    return acc
+        # y = 0 has xlogy = 0: its log (of 1 here) is not used.
+        log_yp, g = log_ratio(yv if yv > 0.0 else 1.0, pv)
+        acc += wk[r] * _poisson_value(yv, pv, log_yp)
+        guard += g
+    return acc, guard
+
+
+@jit(helper=True)
+def _gamma_value(yv, pv, log_py):
+    value = 2.0 * (log_py + yv / pv - 1.0)
+    return value if (yv > 0.0) & (pv > 0.0) else np.nan
 
 
 @jit(helper=True)
 def _sum_gamma(ys, ps, wk, m, parameter):
     acc = 0.0
+    guard = 0.0
     for r in range(m):
         yv = np.float64(ys[r])
         pv = np.float64(ps[r])
-        value = 2.0 * (log_nonneg(pv / yv) + yv / pv - 1.0)
-        acc += wk[r] * (value if (yv > 0.0) & (pv > 0.0) else np.nan)
-    return acc
+        log_py, g = log_ratio(pv, yv)
+        acc += wk[r] * _gamma_value(yv, pv, log_py)
+        guard += g
+    return acc, guard
 
 
 @jit(helper=True)
@@ -146,13 +181,14 @@ def _sum_tweedie(ys, ps, wk, m, power):
     acc = 0.0
     for r in range(m):
         acc += wk[r] * _tweedie_general(np.float64(ys[r]), np.float64(ps[r]), power)
-    return acc
+    return acc, 0.0
 
 
-@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), absent=Absent(weights=(2,)))
+@jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min", "sum")), absent=Absent(weights=(2,)))
 def _value_sums_numba(y, p, w, theta):
     """Per-column weighted sums of the function ``theta[0]`` (parameter
-    ``theta[1]``) of (n, k) arrays, plus the weight sum and minimum."""
+    ``theta[1]``) of (n, k) arrays, plus the weight sum and minimum and the
+    number of blocks with rare values (see above)."""
     n, k = y.shape
     nb = n_blocks(n)
     sums = np.zeros((k, nb))
@@ -163,6 +199,7 @@ def _value_sums_numba(y, p, w, theta):
     pcol = np.empty(min(n, BLOCK) if k > 1 else 0, p.dtype)
     code = theta[0]
     parameter = theta[1]
+    rare = 0
     yf = y.reshape(n * k)
     pf = p.reshape(n * k)
     for b in range(nb):
@@ -181,18 +218,19 @@ def _value_sums_numba(y, p, w, theta):
                     pcol[r] = pb[r * k + c]
                 ys, ps = ycol[:m], pcol[:m]
             if code == SQUARED_LOG:
-                acc = _sum_squared_log(ys, ps, wk, m, parameter)
+                acc, guard = _sum_squared_log(ys, ps, wk, m, parameter)
             elif code == ABSOLUTE_PERCENTAGE:
-                acc = _sum_absolute_percentage(ys, ps, wk, m, parameter)
+                acc, guard = _sum_absolute_percentage(ys, ps, wk, m, parameter)
             elif code == PINBALL:
-                acc = _sum_pinball(ys, ps, wk, m, parameter)
+                acc, guard = _sum_pinball(ys, ps, wk, m, parameter)
             elif code == POISSON:
-                acc = _sum_poisson(ys, ps, wk, m, parameter)
+                acc, guard = _sum_poisson(ys, ps, wk, m, parameter)
             elif code == GAMMA:
-                acc = _sum_gamma(ys, ps, wk, m, parameter)
+                acc, guard = _sum_gamma(ys, ps, wk, m, parameter)
             else:
-                acc = _sum_tweedie(ys, ps, wk, m, parameter)
+                acc, guard = _sum_tweedie(ys, ps, wk, m, parameter)
             sums[c, b] = acc
+            rare += not guard < RATIO_GUARD_LIMIT
         # The weights' sum and minimum in a loop of their own (a minimum in
         # the loops above would keep them from vectorising).
         wsum = 0.0
@@ -206,7 +244,7 @@ def _value_sums_numba(y, p, w, theta):
     columns = np.zeros(k)
     for c in range(k):
         columns[c] = total(sums[c])  # compensated: thread-count independent
-    return columns, total(wsums), smallest(wmins)
+    return columns, total(wsums), smallest(wmins), rare
 
 
 def _values_numpy(y, p, theta):
@@ -263,8 +301,26 @@ def _max_abs_error_numpy(y, p):
     return float(np.max(np.abs(y.astype(np.float64) - p.astype(np.float64))))
 
 
+class _RareValuesKernel(Kernel):
+    """:func:`_value_sums_numba` and its twin, called as every metric sums
+    kernel is (``-> (sums, weight sum, weight min)``): where the compiled
+    kernel counts blocks of rare values, the NumPy twin sums the input
+    again."""
+
+    __slots__ = ()
+
+    def __call__(self, size, *args):
+        if get_backend() != "numba":
+            return super().__call__(size, *args)
+        sums, wsum, wmin, rare = self.numba(size, *args)
+        if rare:
+            with np.errstate(all="ignore"):
+                return self.numpy(*args)
+        return sums, wsum, wmin
+
+
 KERNELS = SimpleNamespace(
-    metric_sums=Kernel(_value_sums_numba, _value_sums_numpy),
+    metric_sums=_RareValuesKernel(_value_sums_numba, _value_sums_numpy),
     max_abs_error=Kernel(_max_abs_error_numba, _max_abs_error_numpy),
     several_loops=True,  # costly to compile: warmup starts it early
 )
