@@ -198,7 +198,7 @@ class _DaskReader:
                 for block in self.blocks
             ])  # fmt: skip
 
-    def target_moments(self):
+    def moments(self):
         import dask
 
         states = dask.compute(*[
@@ -208,7 +208,10 @@ class _DaskReader:
         total = states[0]
         for state in states[1:]:
             total.merge(state)
-        return target_moments(total)
+        return total
+
+    def target_moments(self):
+        return target_moments(self.moments())
 
 
 def _selection_metric(metric, y_true, y_pred, sample_weight, multioutput, params):

@@ -563,11 +563,15 @@ class ArrayReader:
         """scikit-learn's error for NaN or inf in the inputs."""
         self.inputs.check_finite()
 
+    def moments(self):
+        """The :class:`MomentsState` of the inputs."""
+        return moments_state(self.inputs, {})
+
     def target_moments(self):
         """Per-output weighted means of ``y_true`` and whether each column is
         constant (among its weighted rows: its M2 is 0, exactly, in the
         moments kernel's arithmetic)."""
-        return target_moments(moments_state(self.inputs, {}))
+        return target_moments(self.moments())
 
 
     def sorted_quantiles(self, mode, fraction, unit_weights):
@@ -650,9 +654,18 @@ def _deviance_kernels(power):
 def d2_tweedie_reader_state(reader, params):
     """The deviance of the predictions and of the targets' weighted mean:
     two passes (the mean first), so not mergeable."""
+    n = reader.n
+    if float(params["power"]) == 0.0 and n >= 2:
+        # The squared error's deviances are sums the moments kernel keeps:
+        # the squared residuals and the targets' centred second moment, one
+        # pass where the other powers take three (the targets' mean first).
+        state = reader.moments()
+        means, constant = target_moments(state)
+        denominator = np.where(constant, 0.0, state.column(moments.M2_Y))
+        return QuantileState(means, state.wmin, n, 0, state.weight_sum(),
+                             state.column(moments.SSR), denominator)  # fmt: skip
     kernels, theta = _deviance_kernels(params["power"])
     numerator, wsum, wmin = reader.value_sums(kernels, theta)
-    n = reader.n
     if n < 2:
         # scikit-learn answers NaN below two samples after its NaN/inf checks,
         # before those of the deviance's domain.
