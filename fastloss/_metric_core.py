@@ -534,6 +534,22 @@ class ArrayReader:
         i = self.inputs
         return selection.KERNELS.select_pass(i.y.size, i.y, i.p, i.w, col, mode, level, prefix)
 
+    def unweighted_median(self, col):
+        """``np.median(|y - p|)`` of column ``col`` by one counting pass
+        (``selection.bracketed_median``): ``(value, bad)``, or None where
+        there are weights or the bracket misses."""
+        i = self.inputs
+        if i.w is not None:
+            return None
+        # A strided sample (positions spread over the whole array).
+        rows = np.linspace(0, self.n - 1, min(selection.SAMPLE_SIZE, self.n // 4)).astype(np.intp)
+        sample = np.abs(i.y[rows, col] - i.p[rows, col]).astype(np.float64)
+
+        def run_bracket(low, high, capacity):
+            return selection.KERNELS.bracket_pass(i.y.size, i.y, i.p, col, low, high, capacity)
+
+        return selection.bracketed_median(sample, run_bracket, self.n, _work_dtype(self.dtype))
+
     def value_sums(self, kernels, theta, constants=None):
         """Per-output weighted sums of ``kernels``' pointwise function of the
         predictions, or of ``constants`` (one per output, in place of the
@@ -618,7 +634,18 @@ def quantiles(reader, mode, fraction, unit_weights=False):
     fraction = float(work.type(fraction * 100) / work.type(100))
     eps = float(np.finfo(work).eps)
     values = np.empty(reader.n_outputs)
+    # np.median of |y - p| without weights: one counting pass where a
+    # sample's bracket holds the median (the radix passes take two or three).
+    median = mode == 0 and fraction == 0.5 and not unit_weights
     for c in range(reader.n_outputs):
+        found = reader.unweighted_median(c) if median and hasattr(reader, "unweighted_median") else None
+        if found is not None:
+            values[c], bad = found
+            wmin, wsum = 1.0, float(reader.n)
+            if bad:
+                return np.full(reader.n_outputs, np.nan), wmin, bad, wsum
+            continue
+
         def run_pass(level, prefix, c=c):
             return reader.select_pass(c, mode, level, prefix)
 

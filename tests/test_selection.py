@@ -137,3 +137,70 @@ def test_dask_d2_tweedie_checks_the_domain(backend, rng):
     for arr in (y, da.from_array(y, chunks=7000)):
         with pytest.raises(ValueError, match="power=1.5 can only be used on non-negative y"):
             fastloss.d2_tweedie_score(arr, p, power=1.5)
+
+
+def _bracketed(v):
+    """selection.bracketed_median on the values ``v`` (float64 or float32), as
+    the one-shot path runs it: a strided sample, then the counting pass."""
+    v2 = v.reshape(-1, 1)
+    zeros = np.zeros_like(v2)
+    n = v.shape[0]
+    rows = np.linspace(0, n - 1, min(selection.SAMPLE_SIZE, n // 4)).astype(np.intp)
+    sample = np.abs(v[rows]).astype(np.float64)
+
+    def run_bracket(low, high, capacity):
+        return selection.KERNELS.bracket_pass(n, v2, zeros, 0, low, high, capacity)
+
+    dtype = v.dtype if v.dtype == np.float32 else np.dtype(np.float64)
+    return selection.bracketed_median(sample, run_bracket, n, dtype)
+
+
+@pytest.mark.parametrize("order", ["random", "sorted", "reversed", "sample_positions_extreme", "ties"])
+@pytest.mark.parametrize("n", [SELECTION_MIN_SAMPLES, SELECTION_MIN_SAMPLES + 1, 200_001])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_bracketed_median_is_numpys_or_gives_way(backend, order, n, dtype):
+    """The one-pass median equals np.median wherever it answers, and gives
+    way (None) where its sample's bracket misses the median or overflows."""
+    rng = np.random.default_rng(n)
+    v = np.abs(rng.normal(size=n)).astype(dtype)
+    if order == "sorted":
+        v.sort()
+    elif order == "reversed":
+        v = np.sort(v)[::-1].copy()
+    elif order == "ties":
+        v = np.round(v * 2).astype(dtype)  # a handful of distinct values
+    elif order == "sample_positions_extreme":
+        # The strided sample reads only huge values: its bracket misses.
+        rows = np.linspace(0, n - 1, min(selection.SAMPLE_SIZE, n // 4)).astype(np.intp)
+        v[rows] = dtype(1e6)
+    found = _bracketed(v)
+    if order == "sample_positions_extreme":
+        assert found is None
+    elif order == "ties":
+        assert found is None or found[0] == np.median(v)
+    else:
+        assert found is not None  # ordered data: a strided sample brackets it
+        assert found == (np.median(v), 0)
+    # The public function, whichever path it takes, is scikit-learn's.
+    assert fastloss.median_absolute_error(v, np.zeros_like(v)) == skm.median_absolute_error(v, np.zeros_like(v))
+
+
+def test_bracketed_median_flags_values_not_finite(backend):
+    v = np.abs(np.random.default_rng(3).normal(size=50_000))
+    v[777] = np.nan  # not in the strided sample
+    value, bad = _bracketed(v)
+    assert np.isnan(value) and bad == 1
+    with pytest.raises(ValueError, match="NaN"):
+        fastloss.median_absolute_error(v, np.zeros_like(v))
+
+
+def test_unweighted_median_takes_one_counting_pass(monkeypatch, rng):
+    """On ordinary data the radix passes never run (one counting pass does it)."""
+    n = 1_000_001
+    y, p = rng.normal(size=n), rng.normal(size=n)
+
+    def no_radix_pass(*args):
+        raise AssertionError("radix pass")
+
+    monkeypatch.setattr(selection.KERNELS, "select_pass", no_radix_pass)
+    assert fastloss.median_absolute_error(y, p) == skm.median_absolute_error(y, p)

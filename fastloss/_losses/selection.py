@@ -123,7 +123,54 @@ def _select_pass_numpy(y, p, w, col, mode, level, prefix):
     return weights, low, high, wmin, bad
 
 
-KERNELS = SimpleNamespace(select_pass=Kernel(_select_pass_numba, _select_pass_numpy))
+@jit(rows=Rows(args=(0, 1), merge=("sum", "sum", "sum", "concat")))
+def _bracket_pass_numba(y, p, col, low, high, capacity):
+    """One pass over ``|y - p|`` of column ``col`` (in the inputs' dtype):
+    the number of values below ``low``, of values in ``[low, high]`` and of
+    values not finite, and the values in ``[low, high]`` (the first
+    ``capacity`` of them: more are counted, not kept).
+
+    Branch-free: every value is stored at the next free slot of ``kept``,
+    which only a value inside the bracket then takes (once full, the last
+    slot takes them all).  A branch on "inside" made the pass 4x slower, as
+    LLVM then branched on the count below ``low`` too, which half of the
+    values take.
+    """
+    n, k = y.shape
+    yf = y.reshape(n * k)
+    pf = p.reshape(n * k)
+    room = min(capacity, n)
+    kept = np.empty(room + 1)
+    below = 0
+    inside = 0
+    bad = 0
+    for i in range(n):
+        j = i * k + col
+        v = np.float64(abs(yf[j] - pf[j]))
+        bad += not (abs(v) < np.inf)
+        below += v < low
+        kept[min(inside, room)] = v
+        inside += (v >= low) & (v <= high)
+    return below, inside, bad, kept[: min(inside, room)]
+
+
+def _bracket_pass_numpy(y, p, col, low, high, capacity):
+    v = np.abs(y[:, col] - p[:, col]).astype(np.float64)
+    bad = int((~np.isfinite(v)).sum())
+    inside = v[(v >= low) & (v <= high)]
+    return int((v < low).sum()), int(inside.size), bad, inside[: min(capacity, v.shape[0])]
+
+
+KERNELS = SimpleNamespace(
+    select_pass=Kernel(_select_pass_numba, _select_pass_numpy),
+    bracket_pass=Kernel(_bracket_pass_numba, _bracket_pass_numpy),
+)
+
+#: Values of the sample :func:`bracketed_median` draws its bracket from.
+SAMPLE_SIZE = 65536
+#: Half-width of the bracket, in standard deviations of the median's rank
+#: in the sample (a true median outside it: about 2e-9 for a random sample).
+BRACKET_SD = 6.0
 
 
 def merge_passes(parts):
@@ -186,3 +233,40 @@ def weighted_quantile(run_pass, fraction, eps, dtype):
             following = low[b + 1 + int(later[0])]
             return float((dtype.type(value) + dtype.type(following)) / dtype.type(2)), wmin, bad, total
     return value, wmin, bad, total
+
+
+def bracketed_median(sample, run_bracket, n, dtype):
+    """``np.median`` of ``n`` values, unweighted, from one counting pass
+    (Floyd and Rivest's selection): ``(value, bad)``, or None where the
+    bracket misses (the caller then selects by radix passes).
+
+    ``sample``: values drawn from the ``n`` (a strided sample: for sorted or
+    otherwise ordered data as good as a random one); its order statistics
+    around the median bracket the median of all ``n``.
+    ``run_bracket(low, high, capacity)`` is a pass of
+    :func:`_bracket_pass_numba` over the values.  The values inside the
+    bracket (a few per cent of them) are then partitioned.  The median of
+    an even count is the average, in ``dtype``, of the two middle values
+    when they differ (:func:`weighted_quantile`'s rule, and NumPy's).
+    """
+    size = sample.shape[0]
+    half = BRACKET_SD * 0.5 * np.sqrt(size) + 1
+    lo_rank = max(int(size / 2 - half), 0)
+    hi_rank = min(int(size / 2 + half), size - 1)
+    part = np.partition(sample, (lo_rank, hi_rank))
+    low, high = float(part[lo_rank]), float(part[hi_rank])
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None  # NaN or inf in the sample: the radix passes report it
+    # Twice the share of values the bracket should hold, and room for ties.
+    capacity = int(2 * n * (hi_rank - lo_rank + 1) / size) + 1024
+    below, inside, bad, kept = run_bracket(low, high, capacity)
+    if bad:
+        return np.nan, bad
+    first, second = (n - 1) // 2, n // 2  # the middle ranks
+    if not (below <= first and second < below + inside) or kept.shape[0] < inside:
+        return None
+    kept = np.partition(kept, (first - below, second - below))
+    a, b = kept[first - below], kept[second - below]
+    if a == b:
+        return float(a), 0
+    return float((dtype.type(a) + dtype.type(b)) / dtype.type(2)), 0
