@@ -1,4 +1,4 @@
-"""Weighted quantiles by radix selection: the kernel of ``median_absolute_error``.
+"""Weighted quantiles by radix selection: the kernels of ``median_absolute_error``.
 
 scikit-learn sorts (``np.median``, or ``_weighted_percentile``'s argsort and
 cumulative sum); fastloss selects.  Each value ``v`` (``|y - p|``, or ``y``)
@@ -13,6 +13,13 @@ one distinct value (usually after two passes; at most four).  Every pass is
 a plain read of the inputs, split across threads (histograms summed, minima
 and maxima merged), with no copy of the data; a Dask array's blocks give
 partial histograms that merge the same way, so the Dask answer is exact too.
+
+The median without weights (``median_absolute_error``'s common case) takes
+one pass instead (:func:`bracketed_median`, Floyd and Rivest's selection):
+order statistics of a strided sample bracket the median, a pass counts the
+values below the bracket and keeps the few inside it, and a partition of
+those finds the middle ones; where the bracket misses (or holds too many
+ties) the radix passes run as above.
 
 Semantics are scikit-learn's ``_weighted_percentile(..., average=True)``
 (``averaged_inverted_cdf``), which for unit weights is ``np.median``: the
