@@ -378,7 +378,8 @@ def log_ratio(a, b):
     dk = np.float64(k)
     value = dk * _LN2_HI + (dk * _LN2_LO + (2.0 * s + s * (t1 + t2)))
     # a - a is NaN for inf (and NaN) a, 0 otherwise: one subtraction flags them.
-    guard = dk * dk + (RATIO_GUARD_LIMIT if (a < _TINY) | (b < _TINY) else 0.0) + ((a - a) + (b - b))
+    tiny = (a < _TINY) | (b < _TINY)
+    guard = dk * dk + (RATIO_GUARD_LIMIT if tiny else 0.0) + ((a - a) + (b - b))
     return value, guard
 
 

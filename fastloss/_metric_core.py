@@ -545,8 +545,8 @@ class ArrayReader:
         rows = np.linspace(0, self.n - 1, min(selection.SAMPLE_SIZE, self.n // 4)).astype(np.intp)
         sample = np.abs(i.y[rows, col] - i.p[rows, col]).astype(np.float64)
 
-        def run_bracket(low, high, capacity):
-            return selection.KERNELS.bracket_pass(i.y.size, i.y, i.p, col, low, high, capacity)
+        def run_bracket(low, high, share):
+            return selection.KERNELS.bracket_pass(i.y.size, i.y, i.p, col, low, high, share)
 
         return selection.bracketed_median(sample, run_bracket, self.n, _work_dtype(self.dtype))
 
@@ -638,7 +638,9 @@ def quantiles(reader, mode, fraction, unit_weights=False):
     # sample's bracket holds the median (the radix passes take two or three).
     median = mode == 0 and fraction == 0.5 and not unit_weights
     for c in range(reader.n_outputs):
-        found = reader.unweighted_median(c) if median and hasattr(reader, "unweighted_median") else None
+        found = None
+        if median and hasattr(reader, "unweighted_median"):  # not on Dask arrays
+            found = reader.unweighted_median(c)
         if found is not None:
             values[c], bad = found
             wmin, wsum = 1.0, float(reader.n)

@@ -277,8 +277,10 @@ def test_d2_tweedie_past_the_constant_scratch(backend, power):
 
 
 #: Metrics of positive values summed by a kernel (the log errors and deviances).
-POSITIVE_SUMS = [name for name in NAMES
-                 if METRICS[name].domain == "positive" and METRICS[name].state.kind == "sums"]  # fmt: skip
+POSITIVE_SUMS = [
+    name for name in NAMES
+    if METRICS[name].domain == "positive" and METRICS[name].state.kind == "sums"
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", POSITIVE_SUMS)

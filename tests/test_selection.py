@@ -148,14 +148,16 @@ def _bracketed(v):
     rows = np.linspace(0, n - 1, min(selection.SAMPLE_SIZE, n // 4)).astype(np.intp)
     sample = np.abs(v[rows]).astype(np.float64)
 
-    def run_bracket(low, high, capacity):
-        return selection.KERNELS.bracket_pass(n, v2, zeros, 0, low, high, capacity)
+    def run_bracket(low, high, share):
+        return selection.KERNELS.bracket_pass(n, v2, zeros, 0, low, high, share)
 
     dtype = v.dtype if v.dtype == np.float32 else np.dtype(np.float64)
     return selection.bracketed_median(sample, run_bracket, n, dtype)
 
 
-@pytest.mark.parametrize("order", ["random", "sorted", "reversed", "sample_positions_extreme", "ties"])
+@pytest.mark.parametrize(
+    "order", ["random", "sorted", "reversed", "sample_positions_extreme", "ties"]
+)
 @pytest.mark.parametrize("n", [SELECTION_MIN_SAMPLES, SELECTION_MIN_SAMPLES + 1, 200_001])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_bracketed_median_is_numpys_or_gives_way(backend, order, n, dtype):
@@ -182,7 +184,8 @@ def test_bracketed_median_is_numpys_or_gives_way(backend, order, n, dtype):
         assert found is not None  # ordered data: a strided sample brackets it
         assert found == (np.median(v), 0)
     # The public function, whichever path it takes, is scikit-learn's.
-    assert fastloss.median_absolute_error(v, np.zeros_like(v)) == skm.median_absolute_error(v, np.zeros_like(v))
+    zeros = np.zeros_like(v)
+    assert fastloss.median_absolute_error(v, zeros) == skm.median_absolute_error(v, zeros)
 
 
 def test_bracketed_median_flags_values_not_finite(backend):
