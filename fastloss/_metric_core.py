@@ -545,8 +545,8 @@ class ArrayReader:
         rows = np.linspace(0, self.n - 1, min(selection.SAMPLE_SIZE, self.n // 4)).astype(np.intp)
         sample = np.abs(i.y[rows, col] - i.p[rows, col]).astype(np.float64)
 
-        def run_bracket(low, high, share):
-            return selection.KERNELS.bracket_pass(i.y.size, i.y, i.p, col, low, high, share)
+        def run_bracket(low, high, capacity):
+            return selection.KERNELS.bracket_pass(i.y.size, i.y, i.p, col, low, high, capacity)
 
         return selection.bracketed_median(sample, run_bracket, self.n, _work_dtype(self.dtype))
 

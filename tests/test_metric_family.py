@@ -294,9 +294,11 @@ def test_values_the_fast_logs_do_not_take(backend, name, case):
     y, p = values_for(metric, rng, 5000)
     if case == "subnormal":
         y, p = y * 1e-310, p * 1e-310
-    elif case == "quotient_beyond_range":
+    elif case == "quotient_beyond_range":  # quotients of about 1e±600
         p[::7] *= 1e300
-        y[3::7] *= 1e-300
+        y[::7] *= 1e-300
+        y[3::7] *= 1e300
+        p[3::7] *= 1e-300
     else:  # a few rare values among ordinary ones: what the block then sums
         y[::1000] *= 1e-310
         p[1::1000] *= 1e-310
@@ -307,4 +309,31 @@ def test_values_the_fast_logs_do_not_take(backend, name, case):
     if isinstance(theirs, Exception):
         assert type(ours) is type(theirs) and str(ours) == str(theirs)
     else:
-        assert_close(ours, theirs, rtol=1e-12, atol=1e-300)
+        assert_close(ours, theirs, rtol=1e-12, atol=0.0)
+
+
+@pytest.mark.parametrize("power", [1, 2])
+def test_deviances_keep_the_digits_of_near_exact_predictions(backend, power):
+    """Predictions within about 1e-6 of the targets: the deviance is a
+    difference of nearly equal terms.  fastloss's compiled sum keeps its
+    digits (within 1e-9 of a long-double reference); NumPy's arithmetic (the
+    NumPy backend's, scikit-learn's) loses about 1e-16 / 1e-12 of each row's."""
+    rng = np.random.default_rng(7)
+    y = np.exp(rng.normal(size=20_000))
+    p = y * (1 + 1e-6 * rng.normal(size=y.size))
+    ours = fastloss.mean_tweedie_deviance(y, p, power=power)
+    yl, pl = y.astype(np.longdouble), p.astype(np.longdouble)
+    e = (pl - yl) / yl  # p = y (1 + e), e exact to long double's rounding
+    # The deviance's series in e (terms beyond e**6 are below 1e-24 of it).
+    if power == 1:  # 2 (y log(y / p) - y + p) = 2 y (e - log1p(e))
+        series = sum((-1) ** k * e**k / k for k in range(2, 7))
+        exact = np.mean(2 * yl * series)
+    else:  # 2 (log(p / y) + y / p - 1) = 2 (log1p(e) + 1 / (1 + e) - 1)
+        series = sum((-1) ** k * e**k * (1 - 1 / k) for k in range(2, 7))
+        exact = np.mean(2 * series)
+    theirs = skm.mean_tweedie_deviance(y, p, power=power)
+    assert abs(theirs - exact) > 1e-9 * exact  # NumPy's arithmetic loses digits here
+    if fastloss.get_backend() == "numba":
+        assert abs(ours - exact) < 1e-9 * exact
+    else:  # the NumPy twin computes as scikit-learn does
+        assert abs(ours - theirs) < 1e-12 * abs(theirs)

@@ -148,8 +148,8 @@ def _bracketed(v):
     rows = np.linspace(0, n - 1, min(selection.SAMPLE_SIZE, n // 4)).astype(np.intp)
     sample = np.abs(v[rows]).astype(np.float64)
 
-    def run_bracket(low, high, share):
-        return selection.KERNELS.bracket_pass(n, v2, zeros, 0, low, high, share)
+    def run_bracket(low, high, capacity):
+        return selection.KERNELS.bracket_pass(n, v2, zeros, 0, low, high, capacity)
 
     dtype = v.dtype if v.dtype == np.float32 else np.dtype(np.float64)
     return selection.bracketed_median(sample, run_bracket, n, dtype)

@@ -131,12 +131,12 @@ def _select_pass_numpy(y, p, w, col, mode, level, prefix):
 
 
 @jit(rows=Rows(args=(0, 1), merge=("sum", "sum", "sum", "concat")))
-def _bracket_pass_numba(y, p, col, low, high, share):
+def _bracket_pass_numba(y, p, col, low, high, capacity):
     """One pass over ``|y - p|`` of column ``col`` (in the inputs' dtype):
     the number of values below ``low``, of values in ``[low, high]`` and of
-    values not finite, and the values in ``[low, high]`` (at most ``share``
-    of the rows, plus 1024: more are counted, not kept; per thread, so
-    that the threads' buffers add up to the share of all rows).
+    values not finite, and the values in ``[low, high]`` (the first
+    ``capacity`` of them, per thread: more are counted, not kept; ordered
+    data put all of them in one thread's rows).
 
     Branch-free: every value is stored at the next free slot of ``kept``,
     which only a value inside the bracket then takes (once full, the last
@@ -147,7 +147,7 @@ def _bracket_pass_numba(y, p, col, low, high, share):
     n, k = y.shape
     yf = y.reshape(n * k)
     pf = p.reshape(n * k)
-    room = min(int(share * n) + 1024, n)
+    room = min(capacity, n)
     kept = np.empty(room + 1)
     below = 0
     inside = 0
@@ -162,12 +162,11 @@ def _bracket_pass_numba(y, p, col, low, high, share):
     return below, inside, bad, kept[: min(inside, room)]
 
 
-def _bracket_pass_numpy(y, p, col, low, high, share):
+def _bracket_pass_numpy(y, p, col, low, high, capacity):
     v = np.abs(y[:, col] - p[:, col]).astype(np.float64)
     bad = int((~np.isfinite(v)).sum())
     inside = v[(v >= low) & (v <= high)]
-    room = min(int(share * v.shape[0]) + 1024, v.shape[0])
-    return int((v < low).sum()), int(inside.size), bad, inside[:room]
+    return int((v < low).sum()), int(inside.size), bad, inside[:capacity]
 
 
 KERNELS = SimpleNamespace(
@@ -252,7 +251,7 @@ def bracketed_median(sample, run_bracket, n, dtype):
     ``sample``: values drawn from the ``n`` (a strided sample: for sorted or
     otherwise ordered data as good as a random one); its order statistics
     around the median bracket the median of all ``n``.
-    ``run_bracket(low, high, share)`` is a pass of
+    ``run_bracket(low, high, capacity)`` is a pass of
     :func:`_bracket_pass_numba` over the values.  The values inside the
     bracket (a few per cent of them) are then partitioned.  The median of
     an even count is the average, in ``dtype``, of the two middle values
@@ -266,8 +265,9 @@ def bracketed_median(sample, run_bracket, n, dtype):
     low, high = float(part[lo_rank]), float(part[hi_rank])
     if not (np.isfinite(low) and np.isfinite(high)):
         return None  # NaN or inf in the sample: the radix passes report it
-    # Room for twice the share of values the bracket should hold (ties).
-    below, inside, bad, kept = run_bracket(low, high, 2.0 * (hi_rank - lo_rank + 1) / size)
+    # Room for twice the values the bracket should hold (ties).
+    capacity = int(2 * n * (hi_rank - lo_rank + 1) / size) + 1024
+    below, inside, bad, kept = run_bracket(low, high, capacity)
     if bad:
         return np.nan, bad
     first, second = (n - 1) // 2, n // 2  # the middle ranks
