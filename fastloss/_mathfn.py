@@ -336,30 +336,28 @@ _MANTISSA_BITS = 0x000FFFFFFFFFFFFF
 _ONE_BITS = 0x3FF0000000000000
 
 
-#: A sum of :func:`log_ratio`'s second values at or above this flags a pair
-#: it does not take: a subnormal, or a quotient beyond 2**±1020.
-RATIO_GUARD_LIMIT = 1020.0**2
+@jit(helper=True, fastmath=None)
+def log_checked(x):
+    """``(log(x), flag)``: fdlibm's log (:func:`log_pos_div`, < 1 ulp) and a
+    flag that is 0 where ``x`` is positive, normal and finite, 1 where it is
+    below the smallest normal number (zero, negative and subnormal ``x``
+    included) and NaN where it is inf or NaN.  A loop sums the flags (an add,
+    where :func:`log_nonneg`'s selects for those values cost a loop a fifth
+    of its time); a sum other than 0 tells the caller to redo its values
+    with NumPy's log."""
+    return log_pos_div(x), (x - x) + (1.0 if x < _TINY else 0.0)
 
 
 @jit(helper=True, fastmath=None)
 def log_ratio(a, b):
-    """``(log(a / b), guard)`` for positive, finite ``a`` and ``b``, without
-    rounding ``a / b`` first (< 1.5 ulp): one division, no table.
+    """``log(a / b)`` for positive, normal, finite ``a`` and ``b``, without
+    rounding ``a / b`` first (< 2 ulp): one division, no table.
 
     With ``a = 2**ka * ma`` and ``b = 2**kb * mb`` (mantissas in [1, 2), one
     of them doubled so that ``ma / mb`` is in [1/sqrt(2), sqrt(2)]),
     ``log(ma / mb) = 2 atanh(s)`` with ``s = (ma - mb) / (ma + mb)``, whose
-    numerator is exact (Sterbenz): fdlibm's series in ``s``.  Where ``a / b``
-    would be a loop's only division before its log, this halves the
-    divisions (:func:`log_nonneg` of ``a / b`` takes two).
-
-    ``guard`` is ``(ka - kb)**2``, plus RATIO_GUARD_LIMIT where ``a`` or
-    ``b`` is below the smallest normal number: a loop sums it (one fused
-    multiply-add, where tests and a count cost the loop a fifth of its
-    speed), and a sum below RATIO_GUARD_LIMIT proves every pair was normal
-    with a normal quotient.  Otherwise the caller redoes its values with
-    ``a / b`` rounded, as NumPy computes them (a quotient beyond the normal
-    range rounds to 0, a subnormal or inf there).
+    numerator is exact (Sterbenz): fdlibm's series in ``s``.  The quotient
+    is never formed, so it can lie beyond the float64 range.
     """
     ia = np.float64(a).view(np.int64)
     ib = np.float64(b).view(np.int64)
@@ -376,11 +374,7 @@ def log_ratio(a, b):
     t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
     t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
     dk = np.float64(k)
-    value = dk * _LN2_HI + (dk * _LN2_LO + (2.0 * s + s * (t1 + t2)))
-    # a - a is NaN for inf (and NaN) a, 0 otherwise: one subtraction flags them.
-    tiny = (a < _TINY) | (b < _TINY)
-    guard = dk * dk + (RATIO_GUARD_LIMIT if tiny else 0.0) + ((a - a) + (b - b))
-    return value, guard
+    return dk * _LN2_HI + (dk * _LN2_LO + (2.0 * s + s * (t1 + t2)))
 
 
 @jit(helper=True, fastmath=None)
@@ -400,13 +394,13 @@ def log1p_ratio(t, v):
     """``log1p(t) - log1p(v)`` for ``t, v > -1``: the log of ``(1 + t) / (1 +
     v)`` by :func:`log_ratio` (one division, where two :func:`log1p_real`
     take four), plus each log1p's residual (< 3.5 ulp of the larger log1p;
-    NumPy's difference of two log1p, 2).  The quotient is never rounded, so
-    every such ``t`` and ``v`` is taken (log_ratio's guard is not needed);
+    NumPy's difference of two log1p, 2).  ``1 + t`` is normal for every
+    ``t > -1``, and the quotient is never formed: every such pair is taken.
     NaN where ``t`` or ``v`` is NaN or infinite, garbage at or below -1
     (callers check)."""
     u = 1.0 + t
     uv = 1.0 + v
-    value = log_ratio(u, uv)[0]  # its guard, unused, compiles to nothing
+    value = log_ratio(u, uv)
     # t - t is NaN for inf and NaN t, 0 otherwise.
     return value + (_log1p_residual(t, u) - _log1p_residual(v, uv)) + ((t - t) + (v - v))
 

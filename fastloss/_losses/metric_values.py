@@ -22,10 +22,9 @@ import numpy as np
 from .._jit import Absent, Rows, jit
 from .._mathfn import (
     BLOCK,
-    RATIO_GUARD_LIMIT,
     block_of,
     log1p_ratio,
-    log_ratio,
+    log_checked,
     n_blocks,
     smallest,
     total,
@@ -92,7 +91,9 @@ def _tweedie_general(y, p, power):
 @jit(helper=True)
 def _sum_squared_log(ys, ps, wk, m, parameter):
     # log1p(y) - log1p(p) as the log of (1 + y) / (1 + p): one division in
-    # place of four (2x faster at 10M rows), no rare values (see below).
+    # place of four (2x faster at 10M rows); every pair is taken.  It
+    # differs from NumPy's difference of two log1p by its rounding: about
+    # an ulp of the larger log1p.
     acc = 0.0
     for r in range(m):
         yv = np.float64(ys[r])
@@ -121,67 +122,57 @@ def _sum_pinball(ys, ps, wk, m, parameter):
     return acc, 0.0
 
 
-# The deviances take the log of y / p (or p / y) through log_ratio, which
-# skips rounding the quotient and so one of the two divisions a log of a
-# quotient costs (1.3x faster at 10M rows), and sum their terms in an order
-# that keeps the digits of predictions near their targets.  They differ
-# from scikit-learn's by its roundings: about an ulp of each term, and near
-# such predictions (relative error r) about 1e-16 / r**2 of a row's
-# deviance, which is the error of scikit-learn's value there (fastloss's:
-# about 1e-16 / r).
+# The deviances take NumPy's log of the rounded quotient, as scikit-learn
+# does (the same numbers where predictions are near their targets and its
+# terms nearly cancel), through log_checked: fdlibm's log without
+# log_nonneg's selects for zero, subnormal, infinite and negative values.
 #
-# Rare values: the loops of these logs return the sum of log_ratio's guard
-# besides their sum (the others return 0).  A block where the guard flags a
-# value log_ratio does not take (a subnormal, a quotient beyond 2**±1020,
-# inf or NaN) is counted, and the caller then sums the whole input again
-# with the NumPy twin, as scikit-learn computes it (the guard sums squared
-# exponent differences: blocks whose quotients are typically beyond 2**±16
-# take that path too, correct but slower).  A loop of their own for those
-# blocks in the kernel cost 0.5 s of compilation per dtype.
+# Rare values: these loops return the sum of log_checked's flags besides
+# their sum (the others return 0).  A block where it is not 0 (a quotient
+# that is zero, subnormal, infinite or NaN, an invalid prediction) is
+# counted, and the caller then sums the whole input again with the NumPy
+# twin.  A loop of their own for those blocks in the kernel cost 0.5 s of
+# compilation per dtype.
 
 
 @jit(helper=True)
 def _poisson_value(yv, pv, log_yp):
     xlogy = 0.0 if yv == 0.0 else yv * log_yp
-    # p - y first: exact where p is near y, where y log(y / p) nearly cancels it.
-    value = 2.0 * (xlogy + (pv - yv))
+    value = 2.0 * (xlogy - yv + pv)
     return value if (yv >= 0.0) & (pv > 0.0) else np.nan
 
 
 @jit(helper=True)
 def _sum_poisson(ys, ps, wk, m, parameter):
     acc = 0.0
-    guard = 0.0
+    flags = 0.0
     for r in range(m):
         yv = np.float64(ys[r])
         pv = np.float64(ps[r])
-        # y = 0 has xlogy = 0: its log (of p / p here: the guard then
-        # checks p alone) is not used.
-        log_yp, g = log_ratio(yv if yv > 0.0 else pv, pv)
+        # y = 0 has xlogy = 0: its log (of 1 here) is not used.
+        log_yp, flag = log_checked(yv / pv if yv != 0.0 else 1.0)
         acc += wk[r] * _poisson_value(yv, pv, log_yp)
-        guard += g
-    return acc, guard
+        flags += flag
+    return acc, flags
 
 
 @jit(helper=True)
 def _gamma_value(yv, pv, log_py):
-    # (y - p) / p for y / p - 1: exact difference, one rounding, where p is
-    # near y and log(p / y) nearly cancels it.
-    value = 2.0 * (log_py + (yv - pv) / pv)
+    value = 2.0 * (log_py + yv / pv - 1.0)
     return value if (yv > 0.0) & (pv > 0.0) else np.nan
 
 
 @jit(helper=True)
 def _sum_gamma(ys, ps, wk, m, parameter):
     acc = 0.0
-    guard = 0.0
+    flags = 0.0
     for r in range(m):
         yv = np.float64(ys[r])
         pv = np.float64(ps[r])
-        log_py, g = log_ratio(pv, yv)
+        log_py, flag = log_checked(pv / yv)
         acc += wk[r] * _gamma_value(yv, pv, log_py)
-        guard += g
-    return acc, guard
+        flags += flag
+    return acc, flags
 
 
 @jit(helper=True)
@@ -226,19 +217,19 @@ def _value_sums_numba(y, p, w, theta):
                     pcol[r] = pb[r * k + c]
                 ys, ps = ycol[:m], pcol[:m]
             if code == SQUARED_LOG:
-                acc, guard = _sum_squared_log(ys, ps, wk, m, parameter)
+                acc, flags = _sum_squared_log(ys, ps, wk, m, parameter)
             elif code == ABSOLUTE_PERCENTAGE:
-                acc, guard = _sum_absolute_percentage(ys, ps, wk, m, parameter)
+                acc, flags = _sum_absolute_percentage(ys, ps, wk, m, parameter)
             elif code == PINBALL:
-                acc, guard = _sum_pinball(ys, ps, wk, m, parameter)
+                acc, flags = _sum_pinball(ys, ps, wk, m, parameter)
             elif code == POISSON:
-                acc, guard = _sum_poisson(ys, ps, wk, m, parameter)
+                acc, flags = _sum_poisson(ys, ps, wk, m, parameter)
             elif code == GAMMA:
-                acc, guard = _sum_gamma(ys, ps, wk, m, parameter)
+                acc, flags = _sum_gamma(ys, ps, wk, m, parameter)
             else:
-                acc, guard = _sum_tweedie(ys, ps, wk, m, parameter)
+                acc, flags = _sum_tweedie(ys, ps, wk, m, parameter)
             sums[c, b] = acc
-            rare += not guard < RATIO_GUARD_LIMIT
+            rare += not flags == 0.0
         # The weights' sum and minimum in a loop of their own (a minimum in
         # the loops above would keep them from vectorising).
         wsum = 0.0
