@@ -332,8 +332,9 @@ def log_pos_div(x):
 _TWO_P54 = 2.0**54
 _TINY = float(np.finfo(np.float64).tiny)
 _SQRT2 = math.sqrt(2.0)
-_MANTISSA_BITS = 0x000FFFFFFFFFFFFF
-_ONE_BITS = 0x3FF0000000000000
+#: A float64's mantissa bits, and the bits of 1.0 (its exponent field for [1, 2)).
+MANTISSA_BITS = 0x000FFFFFFFFFFFFF
+ONE_BITS = 0x3FF0000000000000
 
 
 @jit(helper=True, fastmath=None)
@@ -361,8 +362,8 @@ def log_ratio(a, b):
     """
     ia = np.float64(a).view(np.int64)
     ib = np.float64(b).view(np.int64)
-    ma = np.int64((ia & _MANTISSA_BITS) | _ONE_BITS).view(np.float64)
-    mb = np.int64((ib & _MANTISSA_BITS) | _ONE_BITS).view(np.float64)
+    ma = np.int64((ia & MANTISSA_BITS) | ONE_BITS).view(np.float64)
+    mb = np.int64((ib & MANTISSA_BITS) | ONE_BITS).view(np.float64)
     up = ma > _SQRT2 * mb
     down = mb > _SQRT2 * ma
     mb = mb * 2.0 if up else mb  # exact

@@ -541,8 +541,7 @@ class ArrayReader:
         i = self.inputs
         if i.w is not None:
             return None
-        # A strided sample (positions spread over the whole array).
-        rows = np.linspace(0, self.n - 1, min(selection.SAMPLE_SIZE, self.n // 4)).astype(np.intp)
+        rows = selection.sample_rows(self.n)
         sample = np.abs(i.y[rows, col] - i.p[rows, col]).astype(np.float64)
 
         def run_bracket(low, high, capacity):

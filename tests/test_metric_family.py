@@ -285,10 +285,11 @@ POSITIVE_SUMS = [
 
 @pytest.mark.parametrize("name", POSITIVE_SUMS)
 @pytest.mark.parametrize("case", ["subnormal", "quotient_beyond_range", "mixed_into_a_block"])
-def test_values_the_fast_logs_do_not_take(backend, name, case):
+def test_values_the_compiled_logs_flag(backend, name, case):
     """Subnormal values and quotients beyond the normal range, which the
-    kernels' one-division logs of a quotient leave to a slower loop: the
-    numbers scikit-learn's arithmetic gives (infinite ones included)."""
+    deviances' compiled logs flag for the NumPy twin (and the log errors'
+    take as they are): the numbers scikit-learn's arithmetic gives
+    (infinite ones included)."""
     metric = METRICS[name]
     rng = np.random.default_rng(12)
     y, p = values_for(metric, rng, 5000)

@@ -145,8 +145,7 @@ def _bracketed(v):
     v2 = v.reshape(-1, 1)
     zeros = np.zeros_like(v2)
     n = v.shape[0]
-    rows = np.linspace(0, n - 1, min(selection.SAMPLE_SIZE, n // 4)).astype(np.intp)
-    sample = np.abs(v[rows]).astype(np.float64)
+    sample = np.abs(v[selection.sample_rows(n)]).astype(np.float64)
 
     def run_bracket(low, high, capacity):
         return selection.KERNELS.bracket_pass(n, v2, zeros, 0, low, high, capacity)
@@ -173,8 +172,7 @@ def test_bracketed_median_is_numpys_or_gives_way(backend, order, n, dtype):
         v = np.round(v * 2).astype(dtype)  # a handful of distinct values
     elif order == "sample_positions_extreme":
         # The strided sample reads only huge values: its bracket misses.
-        rows = np.linspace(0, n - 1, min(selection.SAMPLE_SIZE, n // 4)).astype(np.intp)
-        v[rows] = dtype(1e6)
+        v[selection.sample_rows(n)] = dtype(1e6)
     found = _bracketed(v)
     if order == "sample_positions_extreme":
         assert found is None

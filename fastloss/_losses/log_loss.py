@@ -17,6 +17,8 @@ from .._mathfn import (
     _F1,
     BLOCK,
     LN2,
+    MANTISSA_BITS,
+    ONE_BITS,
     accumulate,
     block_of,
     log_pos,
@@ -80,8 +82,6 @@ def _binary_block(yb, pb, wb, classes, identity, eps, unit):
 #: Below this mean loss per sample a block is summed term by term instead (see
 #: :func:`_binary_block_01_product`).
 PRODUCT_MIN_MEAN = 0.01
-_MANTISSA = 0x000FFFFFFFFFFFFF
-_ONE_BITS = 0x3FF0000000000000
 
 
 @jit(helper=True, fastmath=None)
@@ -95,7 +95,7 @@ def _renormalise(s, count):
         biased = (bits >> 52) & 0x7FF  # the mask keeps a NaN with its sign bit set NaN too
         special = biased == 0x7FF
         exps += 0 if special else biased - 1023
-        s[i] = x if special else np.int64((bits & _MANTISSA) | _ONE_BITS).view(np.float64)
+        s[i] = x if special else np.int64((bits & MANTISSA_BITS) | ONE_BITS).view(np.float64)
     return exps
 
 

@@ -102,6 +102,18 @@ def _effective(cf, inv_scale, mean, intercept, efff, shift):
 
 
 @jit(helper=True)
+def _schedule(lr, decay, power, step, start, avg_from, n_avg):
+    """The learning rate of minibatch ``step`` (starting at row ``start``),
+    the next step, and the averaging: ``(rate, step + 1, n_avg, averaged)``,
+    ``averaged`` the iterates in the average after this step (0: averaging
+    starts at row ``avg_from``)."""
+    rate = lr * (1.0 + step / decay) ** (-power)
+    if start >= avg_from:
+        return rate, step + 1, n_avg + 1, n_avg + 1
+    return rate, step + 1, n_avg, 0
+
+
+@jit(helper=True)
 def _step(cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean,
           inv_scale, l2pen, l1pen, rate, momentum, fit_intercept, n_avg, efff, shift):  # fmt: skip
     """One optimizer step from the minibatch gradient ``xtg`` (x.T @ grad, (p*k,),
@@ -228,12 +240,7 @@ def _epoch_csr(
                 g_int[q] += g
                 for nz in range(indptr[i], indptr[i + 1]):
                     xtg[indices[nz] * k + q] += data[nz] * g
-        rate = lr * (1.0 + step / decay) ** (-power)
-        step += 1
-        averaged = 0
-        if start >= avg_from:
-            n_avg += 1
-            averaged = n_avg
+        rate, step, n_avg, averaged = _schedule(lr, decay, power, step, start, avg_from, n_avg)
         _step(
             cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
             l2pen, l1pen, rate, momentum, fit_intercept, averaged, efff, shift,
@@ -400,12 +407,7 @@ def _epoch_threads(
             ctl[0] = 1
             store_release(release, 0, s + 1)
             return 1, loss_sum, weight_sum, step, n_avg
-        rate = lr * (1.0 + step / decay) ** (-power)
-        step += 1
-        averaged = 0
-        if start >= avg_from:
-            n_avg += 1
-            averaged = n_avg
+        rate, step, n_avg, averaged = _schedule(lr, decay, power, step, start, avg_from, n_avg)
         _step(
             cf, cvf, caf, intercept, intercept_vel, intercept_avg, xtg, g_int, mean, inv_scale,
             l2pen, l1pen, rate, momentum, fit_intercept, averaged, efff, shift,
