@@ -11,6 +11,17 @@ called from kernels) is rebound to the real Numba object, so that Numba's
 typing sees dispatchers.  Compilation itself still happens per signature, on
 demand, and is cached on disk (see :mod:`fastloss._cache`).
 
+Float32 paths.  A kernel with a loop in float32 arithmetic for float32 inputs
+(8 lanes to a vector instead of 4) declares ``marks_float32=i``: each call
+then gets one more argument, ``single``, True when argument ``i`` is float32
+and None otherwise, which the kernel passes on to its helpers.  Numba prunes
+an ``if single is not None:`` branch before typing when ``single`` is None,
+so a float64 kernel does not type and compile its float32 loops (tested
+through ``isinstance(x[0], np.float32)`` instead, they were compiled for
+float64 too and dropped only by LLVM: 1.0-1.4 s of a cold compile's 28 s of
+CPU).  Kernels calling a marked kernel pass it their own ``single``; left
+out, it defaults to None: the float64 loops, for inputs of either dtype.
+
 Parallelism.  Every kernel is compiled once, serially, with ``nogil=True``.  A
 kernel declared with ``rows=`` (which of its arguments are indexed by sample,
 and how its partial results combine) runs on large inputs as one call per
@@ -37,6 +48,7 @@ from . import _cache
 
 __all__ = [
     "jit",
+    "float32_marker",
     "Rows",
     "Absent",
     "serial",
@@ -333,10 +345,11 @@ class LazyKernel(_Lazy):
     #: able to import (a doctest's, say) cannot be loaded back.
     cacheable = True
 
-    def __init__(self, func, options, rows, absent=None):
+    def __init__(self, func, options, rows, absent=None, marks_float32=None):
         super().__init__(func, options)
         self.rows = rows
         self.absent = absent
+        self.marks_float32 = marks_float32
         self.dispatcher = None
         self.ready = False  # set once built *and* its globals rebound
 
@@ -357,6 +370,8 @@ class LazyKernel(_Lazy):
             _materialise()
         if self.absent is not None:
             args = self.absent.fill(args)
+        if self.marks_float32 is not None:
+            args = (*args, float32_marker(args[self.marks_float32]))
         if self.rows is not None and size >= PARALLEL_MIN_SIZE:
             threads = get_num_threads()
             # The lock object itself is released, not the module global: a
@@ -590,11 +605,12 @@ class KernelTemplate:
     cache entry, named after a digest of the bound helpers' code).
     """
 
-    def __init__(self, func, options, rows, absent=None):
+    def __init__(self, func, options, rows, absent=None, marks_float32=None):
         self.py_func = func
         self.options = options
         self.rows = rows
         self.absent = absent
+        self.marks_float32 = marks_float32
 
     def specialise(self, suffix: str, **bindings) -> LazyKernel:
         import zlib  # hashlib costs import fastloss 8 ms; this needs no cryptography
@@ -618,7 +634,7 @@ class KernelTemplate:
         clone.__qualname__ = f"{func.__qualname__}_{suffix}_{digest:08x}"
         clone.__module__ = func.__module__
         clone.__doc__ = func.__doc__
-        return LazyKernel(clone, self.options, self.rows, self.absent)
+        return LazyKernel(clone, self.options, self.rows, self.absent, self.marks_float32)
 
 
 def jit(
@@ -626,6 +642,7 @@ def jit(
     absent: Absent | None = None,
     helper: bool = False,
     template: bool = False,
+    marks_float32: int | None = None,
     fastmath=FASTMATH,
     **options,
 ):
@@ -642,6 +659,9 @@ def jit(
         The function is a scalar helper called only from other kernels.
     template : bool
         Return a :class:`KernelTemplate` to be specialised per loss.
+    marks_float32 : int, optional
+        Pass the kernel a last argument ``single``: True when its argument
+        at this position is float32, else None (see the module docstring).
     fastmath : set of str
         Numba fast-math flags for this function alone.
     """
@@ -655,10 +675,15 @@ def jit(
         if helper:
             return LazyHelper(func, opts)
         if template:
-            return KernelTemplate(func, opts, rows, absent)
-        return LazyKernel(func, opts, rows, absent)
+            return KernelTemplate(func, opts, rows, absent, marks_float32)
+        return LazyKernel(func, opts, rows, absent, marks_float32)
 
     return decorate
+
+
+def float32_marker(array):
+    """A marked kernel's ``single`` for ``array``: True when it is float32, else None."""
+    return True if getattr(array, "dtype", None) == np.float32 else None
 
 
 def _materialise():

@@ -382,6 +382,22 @@ def test_invalid_inputs_raise_for_every_reduction(backend, name, rng):
     np.testing.assert_array_equal(loss.gradient_hessian(y, raw, zero, reduction="sum")[1], 0.0)
 
 
+
+@pytest.mark.parametrize("name", DEFAULT_CASES)
+def test_gradient_hessian_refuses_infinite_raw_prediction(backend, name, rng):
+    """gradient_hessian computes no loss: it checks its inputs instead, and
+    refuses an infinite raw prediction even where the loss there is finite
+    (the exponential loss at raw = +inf for y = 1, which loss() accepts)."""
+    cls = LOSSES[name]
+    loss = cls()
+    y, raw = family.make_case(cls, loss, 8, rng)
+    for bad in (np.inf, -np.inf):
+        infinite = raw.copy()
+        infinite.flat[2] = bad
+        for reduction in REDUCTIONS:
+            with pytest.raises(ValueError, match="Input raw_prediction contains infinity"):
+                loss.gradient_hessian(y, infinite, reduction=reduction)
+
 # -- threads and compiled kernels -------------------------------------------------------
 @pytest.mark.parametrize("name", DEFAULT_CASES)
 def test_threads_give_the_same_results(backend, name, rng):

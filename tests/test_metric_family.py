@@ -4,7 +4,6 @@ count.  Every test iterates the metric registry; none names a metric.
 """
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest

@@ -83,3 +83,31 @@ def test_warmup_on_the_numpy_backend_imports_no_numba():
     out = _run("import sys, fastloss\nfastloss.warmup()\nprint('numba' in sys.modules)",
                FASTLOSS_BACKEND="numpy")
     assert out[0] == "False"
+
+
+FLOAT32_PATHS = textwrap.dedent(
+    """
+    from numba.core import event
+
+    from fastloss._warmup import _run_group
+
+    with event.install_recorder("numba:compile") as recorder:
+        _run_group("all", "float64")  # every metric and loss, in this process
+    names = {ev.data["dispatcher"].py_func.__name__ for _, ev in recorder.buffer}
+    assert len(names) > 50, sorted(names)
+    # Helpers in float32 arithmetic are named ...32 (exp_nonpos32, _modified_huber32).
+    print(sorted(name for name in names if name.endswith("32")))
+    """
+)
+
+
+@pytest.mark.slow
+def test_float64_kernels_compile_no_float32_paths(tmp_path):
+    """The float32 loops sit behind ``if single is not None`` (``_jit``'s
+    float32 marker), which Numba prunes before typing a float64 kernel: a
+    cold float64 compile of every kernel (a fresh cache, one process)
+    compiles no float32 helper.  Tested through ``isinstance(x[0],
+    np.float32)``, five of them were compiled for float64 and dropped only
+    by LLVM."""
+    lines = _run(FLOAT32_PATHS, FASTLOSS_CACHE_DIR=str(tmp_path))
+    assert lines[-2] == "[]", lines[-2]

@@ -357,10 +357,13 @@ class FusedLoss:
     ):
         """Gradient and (diagonal) hessian of the loss with respect to ``raw_prediction``.
 
-        One pass over the inputs.  With ``reduction="none"`` (or ``"sum"``,
-        the same arrays) they are ``w * dloss_i`` and ``w * d2loss_i``, what
-        scikit-learn's ``gradient_hessian`` returns; with ``"mean"`` both are
-        divided by ``sum(w)``.  For (n, k) raw predictions the hessian is the
+        One pass over the inputs (the pointwise losses compute no loss
+        value in it); an infinite or NaN ``y_true`` or ``raw_prediction``
+        raises ``ValueError``, even where the loss there is finite.  With
+        ``reduction="none"`` (or ``"sum"``, the same arrays) they are ``w *
+        dloss_i`` and ``w * d2loss_i``, what scikit-learn's
+        ``gradient_hessian`` returns; with ``"mean"`` both are divided by
+        ``sum(w)``.  For (n, k) raw predictions the hessian is the
         diagonal ``d2loss_i / draw_ij**2``, of shape (n, k).  Each loss class
         documents its hessian where the second derivative does not exist
         (kinks) or is not what is returned (``hessian_kind``).

@@ -22,6 +22,8 @@ A loss whose elementwise work is compute-bound (logs, exponentials) may also
 supply ``elem32``, the same in float32 arithmetic: unweighted float32 inputs
 then run 8 lanes to a vector instead of 4, summed in float32 over runs of
 SUB elements and in float64 beyond (so the sum stays accurate at any size).
+The kernels take that loop only with ``single`` (``_jit``'s float32 marker,
+last argument): a float64 kernel does not compile it.
 
 Second derivatives.  A loss may supply ``hess(y, raw, theta) -> d2loss/draw2``
 (and its NumPy twin ``hess_numpy``) for ``gradient_hessian``.  A loss that
@@ -70,8 +72,8 @@ FD_STEP = 2.0**-17
 
 
 @jit(rows=Rows(args=(0, 1, 2), merge=("sum", "sum", "min")), absent=Absent(weights=(2,)),
-     template=True)
-def _metric_sums(y, p, w, theta):
+     template=True, marks_float32=1)
+def _metric_sums(y, p, w, theta, single=None):
     """Per-column weighted loss sums of (n, k) arrays, plus weight sum and min."""
     n, k = y.shape
     nb = n_blocks(n)
@@ -89,7 +91,7 @@ def _metric_sums(y, p, w, theta):
         pb = pf[lo * k : hi * k]
         wsum = 0.0
         wmin = np.inf
-        if k == 1 and HAS_F32 and unweighted(wb) and isinstance(pb[0], np.float32):
+        if single is not None and HAS_F32 and k == 1 and unweighted(wb):
             acc = 0.0
             for s in range(0, yb.shape[0], SUB):
                 ys = yb[s : s + SUB]
@@ -145,8 +147,9 @@ def _metric_sums(y, p, w, theta):
     rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
     absent=Absent(weights=(2,), outputs=(4, 6), per_sample=(5,)),
     template=True,
+    marks_float32=1,
 )
-def _loss_gradient(y, raw, w, scale, grad, values, hess, theta):
+def _loss_gradient(y, raw, w, scale, grad, values, hess, theta, single=None):
     """Weighted loss sum; writes ``grad[i] = scale * w[i] * dloss/draw[i]``,
     ``values[i] = w[i] * loss_i`` and ``hess[i] = scale * w[i] *
     d2loss/draw2[i]`` where requested (in the outputs' dtype).
@@ -154,7 +157,8 @@ def _loss_gradient(y, raw, w, scale, grad, values, hess, theta):
     One kernel serves every method: ``loss`` (nothing requested),
     ``loss_gradient`` (the gradient), both with ``reduction="none"`` (values
     too) and ``gradient_hessian`` (gradient and hessian; values are then not
-    written).  The two hot requests without weights have loops of their own;
+    written, and the loss is not computed: the sum returned is 0, or NaN
+    when an input is infinite or NaN or a target is outside the domain).  The two hot requests without weights have loops of their own;
     the others share a loop each, which writes an output not requested to a
     scratch run in cache and reads ones for absent weights (storing through
     a run-time test instead would keep the loops from vectorising; a loop
@@ -182,7 +186,7 @@ def _loss_gradient(y, raw, w, scale, grad, values, hess, theta):
         yb = y[lo:hi]
         rb = raw[lo:hi]
         acc = 0.0
-        if HAS_F32 and unweighted(wb) and isinstance(rb[0], np.float32) and not want_hess:
+        if single is not None and HAS_F32 and unweighted(wb) and not want_hess:
             scale32 = np.float32(scale)
             for s in range(0, rb.shape[0], SUB):
                 ys = yb[s : s + SUB]
@@ -227,8 +231,11 @@ def _loss_gradient(y, raw, w, scale, grad, values, hess, theta):
                     t = ys[j]
                     # The helpers take the inputs' own dtype, as in the other
                     # loops (float32 arguments once more would compile them twice).
-                    value, slope = elem(t, rs[j], theta)
-                    acc += wi * (value if valid(t, theta) else np.nan)
+                    slope = elem(t, rs[j], theta)[1]
+                    # No loss value (LLVM drops its arithmetic): the sum only
+                    # checks the inputs, NaN for an infinite or NaN one or a
+                    # target outside the domain.
+                    acc += (0.0 * rs[j] + 0.0 * t) if valid(t, theta) else np.nan
                     gs[j] = scale * wi * slope
                     if HAS_HESS:
                         curv = elem_hess(t, rs[j], theta)
@@ -284,6 +291,9 @@ def _loss_gradient_numpy(elem_numpy, valid_numpy, hess_numpy):
             values[...] = losses
         if hess is not None:
             hess[...] = (scale * wv) * hess_numpy(y64, raw64, theta)
+            # As the kernel: no loss, a check of the inputs (NaN for a bad one).
+            bad = ~np.isfinite(y64) | ~np.isfinite(raw64) | ~valid_numpy(y64, theta)
+            return np.nan if bad.any() else 0.0
         return float(losses.sum())
 
     return loss_gradient

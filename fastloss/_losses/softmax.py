@@ -92,7 +92,7 @@ def _value_range(rf):
 
 
 @jit(helper=True)
-def _chunk_exp(rf, k, e, shift, m):
+def _chunk_exp(rf, k, e, shift, m, single):
     """Shifts ``m`` (one per row) and ``e = exp(logits - shift)`` for a chunk of rows.
 
     ``rf`` holds the chunk's logits row after row.  The exponentials run as one
@@ -101,8 +101,8 @@ def _chunk_exp(rf, k, e, shift, m):
     whose logits span more than SHARED_SHIFT_SPAN get a shift per row (each
     row's maximum, stored in ``shift``).  A NaN or infinite logit makes every
     shift of its chunk NaN, so the chunk's losses are NaN and the caller
-    reports the bad input.  float32 logits get float32 exponentials (``e`` is
-    float32 then): 8 to a vector instead of 4.
+    reports the bad input.  float32 logits (``single`` not None) get float32
+    exponentials (``e`` is float32 then): 8 to a vector instead of 4.
     """
     rows = m.shape[0]
     hi, lo = _value_range(rf)
@@ -113,11 +113,10 @@ def _chunk_exp(rf, k, e, shift, m):
         for t in range(rf.shape[0]):
             e[t] = 0.0
         return
-    single = isinstance(e[0], np.float32)  # a constant for LLVM (see _mathfn)
-    if span < (SHARED_SHIFT_SPAN32 if single else SHARED_SHIFT_SPAN):
+    if span < (SHARED_SHIFT_SPAN32 if single is not None else SHARED_SHIFT_SPAN):
         for r in range(rows):
             m[r] = hi
-        if single:
+        if single is not None:
             hi32 = np.float32(hi)
             for t in range(rf.shape[0]):
                 e[t] = exp_nonpos32(rf[t] - hi32)
@@ -134,7 +133,7 @@ def _chunk_exp(rf, k, e, shift, m):
         sh = shift[r * k : (r + 1) * k]
         for j in range(k):
             sh[j] = mr
-    if single:
+    if single is not None:
         for t in range(rf.shape[0]):
             e[t] = exp_nonpos32(rf[t] - shift[t])
     else:
@@ -143,7 +142,7 @@ def _chunk_exp(rf, k, e, shift, m):
 
 
 @jit(helper=True)
-def _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols):
+def _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols, single):
     """Per-row losses of a chunk (after :func:`_chunk_exp`), returned in ``m``.
 
     Moves each row's label-column exponential from ``e`` to ``ecs`` (leaving
@@ -182,8 +181,7 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols):
         s[r] = other[r] + ec
         m[r] = other[r] / ec if ec > 1e-300 else -1.0
     rare = 0
-    single = isinstance(e[0], np.float32)
-    if single:
+    if single is not None:
         # float32 exponentials carry float32 rounding already: the log in
         # float32 too (8 to a vector) adds at most another float32 ulp.
         # Ratios of RATIO_MAX32 or more join the rare rows below.
@@ -217,7 +215,7 @@ def _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols):
             # The same test as the loops above, on the same values.
             ec = ecs[r]
             q = other[r] / ec if ec > 1e-300 else -1.0
-            if not (q >= 0.0) or (single and not (q < RATIO_MAX32)):
+            if not (q >= 0.0) or (single is not None and not (q < RATIO_MAX32)):
                 row = rf[r * k : (r + 1) * k]
                 mr = np.float64(row[0])
                 for j in range(1, k):
@@ -238,7 +236,7 @@ def _chunk_scratch(rows, k, raw):
 
 
 @jit(helper=True)
-def _chunk_losses(rf, k, yb, scratch):
+def _chunk_losses(rf, k, yb, scratch, single):
     """Exponentials and per-row losses of a chunk of rows (logits ``rf``, labels ``yb``).
 
     Returns views of ``scratch``: ``e`` (one per logit, 0 in each valid
@@ -254,20 +252,23 @@ def _chunk_losses(rf, k, yb, scratch):
     other = per_row[2, :rows]
     ecs = per_row[3, :rows]
     cols = col_scratch[:rows]
-    _chunk_exp(rf, k, e, flat[1, : rf.shape[0]], m)
-    _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols)
+    _chunk_exp(rf, k, e, flat[1, : rf.shape[0]], m, single)
+    _chunk_rows_loss(rf, k, e, m, yb, s, other, ecs, cols, single)
     return e, m, s, other, cols
 
 
 @jit(
     rows=Rows(args=(0, 1, 2, 4, 5, 6), merge="sum"),
     absent=Absent(weights=(2,), outputs=(4, 6), per_sample=(5,)),
+    marks_float32=1,
 )
-def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
+def _loss_gradient_numba(y, raw, w, scale, grad, values, hess, single=None):
     """Weighted loss sum; writes, where requested, the gradient ``scale * w *
     (softmax - onehot)``, the per-row weighted losses and the diagonal
     hessian ``scale * w * p * (1 - p)`` (scikit-learn's).  One kernel for
-    every method (see ``_pointwise._loss_gradient``)."""
+    every method (see ``_pointwise._loss_gradient``); ``single``, the
+    float32 marker (see ``_jit``), takes float32 logits through float32
+    exponentials."""
     n, k = raw.shape
     rawf = raw.reshape(n * k)
     gradf = _flat(grad)
@@ -286,7 +287,7 @@ def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
         vb = block_of(values, lo, hi)
         # Every loss of the chunk is read before its gradient is written:
         # grad may share memory with raw.
-        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch)
+        e, m, s, other, cols = _chunk_losses(rf, k, y[lo:hi], scratch, single)
         acc = 0.0
         for r in range(hi - lo):
             wr = weight(wb, r)
@@ -305,7 +306,7 @@ def _loss_gradient_numba(y, raw, w, scale, grad, values, hess):
         gf = gradf[lo * k : hi * k]
         for r in range(hi - lo):
             s[r] = scale * weight(wb, r) / s[r]  # s now holds each row's gradient factor
-        if isinstance(gf[0], np.float32):
+        if single is not None:
             # float32 gradients: the factor rounded to float32 first (one
             # more rounding, under 2 float32 ulps in all) keeps the products
             # in float32, without two conversions each: 25 % off this loop.

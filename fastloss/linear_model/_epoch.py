@@ -36,9 +36,10 @@ every class trains in the same pass over X).
 
 State arrays (float64) are updated in place: ``coef`` (p, k),
 ``intercept`` (k,), the two velocities and the two averages.  Returns
-``(status, loss_sum, weight_sum, step, n_avg)``; ``extra`` (last) is the
+``(status, loss_sum, weight_sum, step, n_avg)``; ``extra`` is the
 tuple of the loss's extra kernel arguments (``loss._kernel_args``: its
-parameter tuple, or nothing); status 1 means a minibatch loss was
+parameter tuple, or nothing), and ``single`` (last, added by ``_jit``) the
+float32 marker of X, passed on to the loss's kernel; status 1 means a minibatch loss was
 non-finite or above ``bound``: the caller restores its snapshot and backs off.
 """
 
@@ -171,11 +172,11 @@ def _no_valid(y, *theta):
     return True
 
 
-@jit(template=True)
+@jit(template=True, marks_float32=0)
 def _epoch_csr(
     data, indices, indptr, y, sw, order, batch, mean, inv_scale, coef, intercept, coef_vel,
     intercept_vel, coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum, grad_scale,
-    step, fit_intercept, bound, avg_from, n_avg, rawb, yb, wb, xtg, extra,
+    step, fit_intercept, bound, avg_from, n_avg, rawb, yb, wb, xtg, extra, single=None,
 ):  # fmt: skip
     """The dense epoch (:func:`_epoch_threads` on one thread) over CSR rows (``data``,
     ``indices``, ``indptr``).
@@ -218,14 +219,15 @@ def _epoch_csr(
         ym = yb[:m].reshape(m * ky)
         if sw is None:
             total = loss_gradient(
-                ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None, *extra
-            )
+                ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None, *extra,
+                single,
+            )  # fmt: skip
             wsum = float(m)
         else:
             wsum = _gather_weights(sw, order, start, m, ky, wb)
             total = loss_gradient(
                 ym, as_loss_raw(raw), wb[: m * ky], grad_scale / m, as_loss_raw(grad), None, None,
-                *extra,
+                *extra, single,
             )  # fmt: skip
         loss_sum += total
         weight_sum += wsum
@@ -248,12 +250,12 @@ def _epoch_csr(
     return 0, loss_sum, weight_sum, step, n_avg
 
 
-@jit(template=True)
+@jit(template=True, marks_float32=5)
 def _epoch_threads(
     tid, nthreads, arrive, release, ctl, X, y, sw, order, batch, mean, inv_scale, coef, intercept,
     coef_vel, intercept_vel, coef_avg, intercept_avg, l2pen, l1pen, lr, decay, power, momentum,
     grad_scale, step, fit_intercept, bound, avg_from, n_avg, xb, yb, wb, eff, shift, parts,
-    gparts, sums, extra,
+    gparts, sums, extra, single=None,
 ):  # fmt: skip
     """One epoch over minibatches, run by ``nthreads`` threads at once, this one being ``tid``.
 
@@ -365,13 +367,13 @@ def _epoch_threads(
             if sw is None:
                 total = loss_gradient(
                     ym, as_loss_raw(raw), None, grad_scale / m, as_loss_raw(grad), None, None,
-                    *extra,
+                    *extra, single,
                 )  # fmt: skip
             else:
                 wsum = _gather_weights(sw, order, start + lo, mt, ky, wbt)
                 total = loss_gradient(
                     ym, as_loss_raw(raw), wbt[: mt * ky], grad_scale / m, as_loss_raw(grad),
-                    None, None, *extra,
+                    None, None, *extra, single,
                 )  # fmt: skip
             prod = np.dot(xm.T, grad).reshape(pk)
             for idx in range(pk):
