@@ -12,7 +12,9 @@ and float32, 2 threads, outputs preallocated on every side:
   fastloss's time (target >= 0.8 for the losses declaring
   ``memory_bound = True``);
 - ``f64/f32``: fastloss's float64 time over its float32 time (target >= 1.5x
-  for the memory-bound losses);
+  for the memory-bound losses), next to ``f32 of floor``, the float32
+  floor over fastloss's float32 time: memory-bound losses at both floors
+  gain what the floors' own ratio allows;
 - a user-defined Huber (``fastloss.pointwise_loss``) against the built-in
   ``Huber`` (target: at most 1.2x its time).
 
@@ -56,7 +58,7 @@ def main(argv=None):
           f"{sklearn.__version__}, numpy {np.__version__}, {threads} threads, N = {n:,}; "
           f"{args.repeat} rounds: best times, median per-round ratios; outputs preallocated")
     print(f"{'loss':27} {'f64 ms':>8} {'sklearn ms':>10} {'vs sklearn':>10} {'floor ms':>8} "
-          f"{'of floor':>8} {'f32 ms':>7} {'f64/f32':>7}  targets")
+          f"{'of floor':>8} {'f32 ms':>7} {'f64/f32':>7} {'f32 of floor':>12}  targets")
     failures = 0
     for name, cls in sorted(LOSSES.items()):
         if cls._raw_ndim != 1 or getattr(cls, "user_defined", False):
@@ -68,9 +70,11 @@ def main(argv=None):
         y, raw = draw_inputs(loss, n, rng, dtype=np.float64)
         y32, raw32 = draw_inputs(loss, n, rng, dtype=np.float32)
         grad, floor_out, grad32 = np.empty_like(raw), np.empty_like(raw), np.empty_like(raw32)
+        floor_out32 = np.empty_like(raw32)
         sides = [lambda: loss.loss_gradient(y, raw, gradient_out=grad),
                  lambda: _floor.read_write_floor(n, y, raw, floor_out),
-                 lambda: loss.loss_gradient(y32, raw32, gradient_out=grad32)]
+                 lambda: loss.loss_gradient(y32, raw32, gradient_out=grad32),
+                 lambda: _floor.read_write_floor(n, y32, raw32, floor_out32)]
         peer = reference_object(loss)
         if peer is not None and type(peer).__module__.startswith("sklearn._loss"):
             loss_out, grad_out = np.empty(n), np.empty(n)
@@ -79,13 +83,13 @@ def main(argv=None):
         rounds = round_times(sides, args.repeat)
         best = rounds.min(axis=0)
         ours, floor, ours32 = best[:3]
-        sk = best[3] if len(best) > 3 else None
+        sk = best[4] if len(best) > 4 else None
 
         def ratio(a, b):  # the median of the per-round ratios of sides a and b
             return float(np.median(rounds[:, a] / rounds[:, b]))
 
-        vs_sk = ratio(3, 0) if sk is not None else None
-        of_floor, f64_f32 = ratio(1, 0), ratio(0, 2)
+        vs_sk = ratio(4, 0) if sk is not None else None
+        of_floor, f64_f32, of_floor32 = ratio(1, 0), ratio(0, 2), ratio(3, 2)
         checks = []
         if sk is not None:
             checks.append(("vs sklearn >= 2x", vs_sk >= 2))
@@ -97,7 +101,7 @@ def main(argv=None):
         print(f"{cls.__name__:27} {ours * 1e3:8.2f} "
               f"{'-' if sk is None else f'{sk * 1e3:.2f}':>10} "
               f"{'-' if sk is None else f'{vs_sk:.1f}x':>10} {floor * 1e3:8.2f} "
-              f"{of_floor:8.2f} {ours32 * 1e3:7.2f} {f64_f32:6.2f}x  "
+              f"{of_floor:8.2f} {ours32 * 1e3:7.2f} {f64_f32:6.2f}x {of_floor32:12.2f}  "
               + (", ".join(label for label, _ in checks) or "-")
               + (f"  MISSED: {', '.join(missed)}" if missed else ""))
 
