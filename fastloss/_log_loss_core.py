@@ -244,7 +244,12 @@ def probability_sums(
                 check_subset(distinct_labels(), classes, labels, shown())
             check_class_count(classes, n_columns, labels_given, display)
 
-    result = run(y, p, w, classes, identity, eps)
+    labels_in = y  # the labels the kernels read: y, or its codes into classes
+    if not identity:
+        codes = small_range_codes(y, classes)
+        if codes is not None:
+            labels_in, identity = codes, True
+    result = run(labels_in, p, w, classes, identity, eps)
     total, wsum, wmin, missing, mask = result[:5]
     k = len(classes)
     complete = k <= _log_loss_kernels.MASK_BITS and mask == (1 << k) - 1
@@ -257,16 +262,68 @@ def probability_sums(
             if numeric:
                 _check_labels_values(y, name=name)
             if speculative:
-                classes = np.unique(y)
+                classes = distinct_small_range(y)
+                if classes is None:
+                    classes = np.unique(y)
                 identity = bool(np.array_equal(classes, np.arange(len(classes))))
                 check_class_count(classes, n_columns, labels_given, display)
-        result = run(y, p, w, classes, identity, eps)
+        labels_in = y
+        if not identity:
+            codes = small_range_codes(y, classes)
+            if codes is not None:
+                labels_in, identity = codes, True
+        result = run(labels_in, p, w, classes, identity, eps)
         total, wsum, wmin = result[:3]
     if w is not None and not np.isfinite(wsum):
         raise_if_not_finite(w, "sample_weight")
     check_weight_stats(w, 1.0 if wsum == 0 else wsum, wmin)  # the sum: the caller's
     off = int(result[5]) if len(result) > 5 else 0
     return float(total), float(wsum), off, result[6] if len(result) > 6 else None
+
+
+#: Integer labels spanning at most this many values are mapped to their
+#: classes through a table (one pass each for the range, the table and the
+#: codes), not by a sort (np.unique) and a search per label: -1/1 labels of
+#: 10M samples took 290 ms that way, against 5 ms for 0/1 labels.
+SMALL_LABEL_SPAN = 1 << 16
+
+
+def _label_span(y):
+    """(lowest, span) of integer labels ``y`` spanning at most
+    SMALL_LABEL_SPAN values; None for other labels."""
+    if y.dtype.kind not in "iu" or y.dtype == np.uint64 or y.size == 0:
+        return None
+    lo, hi = int(y.min()), int(y.max())
+    span = hi - lo + 1
+    return (lo, span) if span <= SMALL_LABEL_SPAN else None
+
+
+def distinct_small_range(y):
+    """np.unique(y) for integer labels of a small range (a count per value); else None."""
+    found = _label_span(y)
+    if found is None:
+        return None
+    lo, span = found
+    present = np.bincount(y.astype(np.intp) - lo, minlength=span) > 0  # (intp: no overflow)
+    return (np.flatnonzero(present) + lo).astype(y.dtype)
+
+
+def small_range_codes(y, classes):
+    """Each label's position in sorted ``classes`` (-1 for a label not among
+    them), as int64, for integer labels of a small range; else None.
+
+    The kernels then run with ``identity`` (a label is its column) instead
+    of searching ``classes`` for each label.
+    """
+    found = _label_span(y)
+    if found is None or classes.dtype.kind not in "iu":
+        return None
+    lo, span = found
+    table = np.full(span, -1, dtype=np.int64)
+    wide = classes.astype(np.int64)  # (labels minus lo in a narrow dtype could overflow)
+    inside = (wide >= lo) & (wide < lo + span)
+    table[wide[inside] - lo] = np.flatnonzero(inside)
+    return table[y.astype(np.intp) - lo]
 
 
 def _check_not_mixed(values, converted, p, w):

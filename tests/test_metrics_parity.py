@@ -337,3 +337,54 @@ def test_metrics_do_not_modify_inputs(backend, rng):
     fastloss.log_loss(yb, pb, sample_weight=w)
     for a, b in zip((y, p, w, yb, pb), copies + [yb0, pb0]):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int64, np.uint16, np.uint32])
+def test_small_range_label_codes_match_a_search(dtype, rng):
+    """Integer labels of a small range reach the kernels as codes from a table
+    (no sort, no search per label): the classes np.unique finds and the
+    positions np.searchsorted finds, -1 for labels not among the classes."""
+    from fastloss._log_loss_core import (
+        SMALL_LABEL_SPAN,
+        distinct_small_range,
+        small_range_codes,
+    )
+
+    low = 0 if np.dtype(dtype).kind == "u" else -50
+    y = rng.integers(low, low + 100, size=5000).astype(dtype)
+    np.testing.assert_array_equal(distinct_small_range(y), np.unique(y))
+    classes = np.unique(y)[::2]  # every other label is not a class
+    pos = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    expected = np.where(classes[pos] == y, pos, -1)
+    np.testing.assert_array_equal(small_range_codes(y, classes), expected)
+    # Classes outside the labels' range take no part.
+    wider = np.concatenate([classes.astype(np.int64), [int(classes.max()) + 1000]])
+    np.testing.assert_array_equal(small_range_codes(y, wider), expected)
+    # The whole range of a narrow dtype (y - min overflows in the dtype itself).
+    info = np.iinfo(dtype)
+    if info.max - info.min < SMALL_LABEL_SPAN:
+        edges = np.array([info.min, info.max, info.min, 0], dtype=dtype)
+        np.testing.assert_array_equal(distinct_small_range(edges), np.unique(edges))
+        np.testing.assert_array_equal(small_range_codes(edges, np.unique(edges)),
+                                      np.searchsorted(np.unique(edges), edges))
+    # Beyond the span (or not integers): None, for the sort and the search.
+    spread = np.array([0, SMALL_LABEL_SPAN], dtype=np.int64)
+    assert distinct_small_range(spread) is None
+    assert small_range_codes(y.astype(np.float64), classes) is None
+
+
+@pytest.mark.parametrize("labels", [None, [-6, -3, 0, 3, 6]])
+def test_log_loss_of_integer_labels_other_than_columns(backend, labels, rng):
+    """Labels such as -1/1 or multiples of 3 (mapped through a table) give
+    scikit-learn's values, and its error for a label not in ``labels``."""
+    y = rng.choice([-1, 1], size=3000)
+    p = rng.uniform(0.01, 0.99, size=3000)
+    w = rng.uniform(0.5, 2.0, size=3000)
+    assert_close(fastloss.log_loss(y, p, sample_weight=w), skm.log_loss(y, p, sample_weight=w),
+                 rtol=1e-12)
+    y5 = rng.integers(-2, 3, size=3000) * 3
+    p5 = rng.dirichlet(np.ones(5), size=3000)
+    assert_close(fastloss.log_loss(y5, p5, labels=labels), skm.log_loss(y5, p5, labels=labels),
+                 rtol=1e-12)
+    with pytest.raises(ValueError, match=r"not belonging to the passed labels"):
+        fastloss.log_loss(y5, p5, labels=[-6, -3, 0, 3, 7])
