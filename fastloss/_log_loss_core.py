@@ -244,11 +244,7 @@ def probability_sums(
                 check_subset(distinct_labels(), classes, labels, shown())
             check_class_count(classes, n_columns, labels_given, display)
 
-    labels_in = y  # the labels the kernels read: y, or its codes into classes
-    if not identity:
-        codes = small_range_codes(y, classes)
-        if codes is not None:
-            labels_in, identity = codes, True
+    labels_in, identity = _kernel_labels(y, classes, identity)
     result = run(labels_in, p, w, classes, identity, eps)
     total, wsum, wmin, missing, mask = result[:5]
     k = len(classes)
@@ -261,17 +257,16 @@ def probability_sums(
                 check_subset(distinct_labels(), classes, labels, shown())
             if numeric:
                 _check_labels_values(y, name=name)
+            tabled = None
             if speculative:
-                classes = distinct_small_range(y)
-                if classes is None:
-                    classes = np.unique(y)
+                tabled = small_range_encoding(y)
+                classes = np.unique(y) if tabled is None else tabled[0]
                 identity = bool(np.array_equal(classes, np.arange(len(classes))))
                 check_class_count(classes, n_columns, labels_given, display)
-        labels_in = y
-        if not identity:
-            codes = small_range_codes(y, classes)
-            if codes is not None:
-                labels_in, identity = codes, True
+        if tabled is not None and not identity:  # the codes into the classes just found
+            labels_in, identity = tabled[1], True
+        else:
+            labels_in, identity = _kernel_labels(y, classes, identity)
         result = run(labels_in, p, w, classes, identity, eps)
         total, wsum, wmin = result[:3]
     if w is not None and not np.isfinite(wsum):
@@ -298,32 +293,39 @@ def _label_span(y):
     return (lo, span) if span <= SMALL_LABEL_SPAN else None
 
 
-def distinct_small_range(y):
-    """np.unique(y) for integer labels of a small range (a count per value); else None."""
-    found = _label_span(y)
-    if found is None:
-        return None
-    lo, span = found
-    present = np.bincount(y.astype(np.intp) - lo, minlength=span) > 0  # (intp: no overflow)
-    return (np.flatnonzero(present) + lo).astype(y.dtype)
+def small_range_encoding(y, classes=None):
+    """``(classes, codes)`` for integer labels of a small range, else None.
 
-
-def small_range_codes(y, classes):
-    """Each label's position in sorted ``classes`` (-1 for a label not among
-    them), as int64, for integer labels of a small range; else None.
-
-    The kernels then run with ``identity`` (a label is its column) instead
-    of searching ``classes`` for each label.
+    ``codes``: each label's position in sorted ``classes`` (-1 for a label
+    not among them), int64.  Without ``classes``, they are the distinct
+    labels (np.unique's, from a count per value).  The kernels then run with
+    ``identity`` (a label is its column) instead of searching the classes
+    for each label.
     """
     found = _label_span(y)
-    if found is None or classes.dtype.kind not in "iu":
+    if found is None or (classes is not None and classes.dtype.kind not in "iu"):
         return None
     lo, span = found
+    shifted = y.astype(np.intp) - lo  # (intp: y - lo in a narrow dtype could overflow)
+    if classes is None:
+        present = np.bincount(shifted, minlength=span) > 0
+        classes = (np.flatnonzero(present) + lo).astype(y.dtype)
     table = np.full(span, -1, dtype=np.int64)
-    wide = classes.astype(np.int64)  # (labels minus lo in a narrow dtype could overflow)
+    wide = classes.astype(np.int64)
     inside = (wide >= lo) & (wide < lo + span)
     table[wide[inside] - lo] = np.flatnonzero(inside)
-    return table[y.astype(np.intp) - lo]
+    return classes, table[shifted]
+
+
+def _kernel_labels(y, classes, identity):
+    """``(labels, identity)`` for the kernels: ``y`` itself, or its codes
+    into ``classes`` (see :func:`small_range_encoding`) where the classes
+    are not 0..k-1."""
+    if not identity:
+        encoded = small_range_encoding(y, classes)
+        if encoded is not None:
+            return encoded[1], True
+    return y, identity
 
 
 def _check_not_mixed(values, converted, p, w):

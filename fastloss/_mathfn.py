@@ -41,8 +41,11 @@ _LN2_LO = 1.90821492927058770002e-10
 # range, found with integer operations so that z - c is exact; 1/c and log(c)
 # come from tables.  The two intervals next to 1.0 use c = 1, so near x = 1
 # the result is the polynomial alone, with full relative accuracy.
+#: A float64's mantissa bits, and the bits of 1.0 (its exponent field for [1, 2)).
+MANTISSA_BITS = 0x000FFFFFFFFFFFFF
+ONE_BITS = 0x3FF0000000000000
 _LOG_N = 128
-_LOG_OFF = 0x3FF0000000000000 - 80 * (1 << 45) - (1 << 44)  # 1.0 is the centre of interval 80
+_LOG_OFF = ONE_BITS - 80 * (1 << 45) - (1 << 44)  # 1.0 is the centre of interval 80
 _LOG_C1_BITS = 79 << 45  # interval 79 also uses c = 1
 _L2 = -1.0 / 2  # Taylor coefficients of log1p
 _L3 = 1.0 / 3
@@ -231,7 +234,7 @@ def log_pos(x):
     tmp = ix - _LOG_OFF
     i = (tmp >> 45) & (_LOG_N - 1)
     k = tmp >> 52
-    low = tmp & 0x000FFFFFFFFFFFFF
+    low = tmp & MANTISSA_BITS
     z = np.int64(low + _LOG_OFF).view(np.float64)
     cbits = low & 0x000FE00000000000
     c = np.int64(cbits + (_LOG_OFF + (1 << 44))).view(np.float64)
@@ -332,9 +335,6 @@ def log_pos_div(x):
 _TWO_P54 = 2.0**54
 _TINY = float(np.finfo(np.float64).tiny)
 _SQRT2 = math.sqrt(2.0)
-#: A float64's mantissa bits, and the bits of 1.0 (its exponent field for [1, 2)).
-MANTISSA_BITS = 0x000FFFFFFFFFFFFF
-ONE_BITS = 0x3FF0000000000000
 
 
 @jit(helper=True, fastmath=None)

@@ -344,11 +344,15 @@ def test_small_range_label_codes_match_a_search(dtype, rng):
     """Integer labels of a small range reach the kernels as codes from a table
     (no sort, no search per label): the classes np.unique finds and the
     positions np.searchsorted finds, -1 for labels not among the classes."""
-    from fastloss._log_loss_core import (
-        SMALL_LABEL_SPAN,
-        distinct_small_range,
-        small_range_codes,
-    )
+    from fastloss._log_loss_core import SMALL_LABEL_SPAN, small_range_encoding
+
+    def distinct_small_range(y):
+        found = small_range_encoding(y)
+        return None if found is None else found[0]
+
+    def small_range_codes(y, classes):
+        found = small_range_encoding(y, classes)
+        return None if found is None else found[1]
 
     low = 0 if np.dtype(dtype).kind == "u" else -50
     y = rng.integers(low, low + 100, size=5000).astype(dtype)

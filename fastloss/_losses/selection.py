@@ -182,6 +182,8 @@ def sample_rows(n):
     """Rows of the strided sample of ``n`` values (at most SAMPLE_SIZE, a
     quarter of them): positions spread over the whole array."""
     return np.linspace(0, n - 1, min(SAMPLE_SIZE, n // 4)).astype(np.intp)
+
+
 #: Half-width of the bracket, in standard deviations of the median's rank
 #: in the sample (a true median outside it: about 2e-9 for a random sample).
 BRACKET_SD = 6.0
