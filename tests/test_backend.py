@@ -1,5 +1,6 @@
 """Backend switching, the NumPy fallback and cheap imports."""
 
+import json
 import os
 import subprocess
 import sys
@@ -160,3 +161,101 @@ def test_kernels_defined_after_first_compilation_still_build(tmp_path):
         NUMBA_CACHE_DIR=str(tmp_path / "cache"),
     )
     assert out == "ok"
+
+
+
+HELPER_RUN = """
+    import json
+    import numpy as np
+    import fastloss
+    from fastloss import _jit, _mathfn
+
+    if PLAIN_HELPERS:
+        _jit._inline_only.append(None)  # as where Numba lacks the internals used
+    rng = np.random.default_rng(0)
+    y, raw = rng.normal(size=(2, 1000))
+    loss = getattr(fastloss, LOSS)()
+    value = loss.loss(y, raw)
+    with fastloss.use_backend("numpy"):
+        reference = loss.loss(y, raw)
+    helper = _mathfn.total  # a helper every pointwise kernel calls (by now a dispatcher)
+    print(json.dumps({
+        "error": abs(value - reference) / abs(reference),
+        "machine_code": [cres.library.codegen._engine.is_symbol_defined(cres.fndesc.mangled_name)
+                         for cres in helper.overloads.values()],
+        "cache_hits": sum(helper.stats.cache_hits.values()),
+    }))
+"""
+
+
+def _helper_run(cache, loss, plain=False):
+    code = HELPER_RUN.replace("PLAIN_HELPERS", str(plain)).replace("LOSS", repr(loss))
+    return json.loads(run_python(code, FASTLOSS_CACHE_DIR=str(cache)).splitlines()[-1])
+
+
+def test_helpers_compile_to_inlinable_ir_without_machine_code(tmp_path):
+    """Kernels inline their helpers' IR; the helpers' own machine code was
+    never run, and no longer emitted (1.4 s of a cold compile's 28 s).  A
+    second process loads the helpers from the disk cache (as IR) into a
+    kernel of its own, and plain Numba helpers remain the fallback."""
+    first = _helper_run(tmp_path / "cache", "Huber")
+    assert first["error"] < 1e-12
+    assert first["machine_code"] == [False]  # Numba emits it for every function it compiles
+    assert first["cache_hits"] == 0
+
+    second = _helper_run(tmp_path / "cache", "LogCosh")  # a new kernel, cached helpers
+    assert second["error"] < 1e-12
+    assert second["cache_hits"] == 1
+
+    plain = _helper_run(tmp_path / "plain", "Huber", plain=True)
+    assert plain["error"] < 1e-12
+    assert plain["machine_code"] == [True]
+
+
+def test_a_helper_making_python_objects_runs_inlined(tmp_path):
+    """A helper's code may need its Numba environment (printing a value
+    boxes it): set although the helper has no machine code, both where it
+    was compiled and where it was loaded from the disk cache into a new
+    kernel.  Unset, the kernel inlining it hung."""
+    (tmp_path / "printing_kernels.py").write_text(textwrap.dedent(
+        """
+        from fastloss._jit import jit
+
+        @jit(helper=True)
+        def twice(x):
+            return 2.0 * x
+
+        @jit(helper=True)
+        def shout(x):
+            if x > 100.0:
+                print("large value", x)
+            return twice(x)  # a helper calling another: its cache entry sets both environments
+
+        @jit()
+        def first(x):
+            return shout(x[0])
+
+        @jit()
+        def second(x):
+            return shout(x[0]) + 1.0
+        """
+    ))
+    code = textwrap.dedent(
+        f"""
+        import sys
+        import numpy as np
+        sys.path.insert(0, {str(tmp_path)!r})
+        import printing_kernels
+        print(getattr(printing_kernels, sys.argv[1])(1, np.array([200.0])))
+        print(sum(printing_kernels.shout.stats.cache_hits.values()))  # shout: a dispatcher now
+        """
+    )
+    env = {**os.environ, "FASTLOSS_CACHE_DIR": str(tmp_path / "cache")}
+    outputs = []
+    for kernel in ("first", "second"):  # the second loads the helper from the cache
+        result = subprocess.run([sys.executable, "-c", code, kernel], capture_output=True,
+                                text=True, env=env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout.split("\n"))
+    assert outputs[0][:3] == ["large value 200.0", "400.0", "0"]
+    assert outputs[1][:3] == ["large value 200.0", "401.0", "1"]
