@@ -163,7 +163,6 @@ def test_kernels_defined_after_first_compilation_still_build(tmp_path):
     assert out == "ok"
 
 
-
 HELPER_RUN = """
     import json
     import numpy as np
@@ -195,9 +194,10 @@ def _helper_run(cache, loss, plain=False):
 
 def test_helpers_compile_to_inlinable_ir_without_machine_code(tmp_path):
     """Kernels inline their helpers' IR; the helpers' own machine code was
-    never run, and no longer emitted (1.4 s of a cold compile's 28 s).  A
-    second process loads the helpers from the disk cache (as IR) into a
-    kernel of its own, and plain Numba helpers remain the fallback."""
+    never run, and is no longer emitted (1.6 s of the 28 s of CPU a cold
+    compile takes).  A second process loads the helpers from the disk cache
+    (their IR) into a kernel of its own, and plain Numba helpers remain the
+    fallback."""
     first = _helper_run(tmp_path / "cache", "Huber")
     assert first["error"] < 1e-12
     assert first["machine_code"] == [False]  # Numba emits it for every function it compiles
