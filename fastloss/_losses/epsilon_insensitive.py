@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._jit import jit
+from .._mathfn import _F0, _F1, _F2
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from .margin import _zero, _zero_numpy
@@ -10,9 +11,6 @@ from ._pointwise import pointwise_kernels
 from ._spec import Interval, Param, Reference, SGDSpec
 
 _SGD = "sklearn.linear_model._sgd_fast"
-_F0 = np.float32(0.0)
-_F1 = np.float32(1.0)
-_F2 = np.float32(2.0)
 
 
 @jit(helper=True, fastmath=None)

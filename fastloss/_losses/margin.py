@@ -7,7 +7,7 @@ Targets are ``y`` in {0, 1}; the hinge family works with ``s = 2 y - 1`` in
 import numpy as np
 
 from .._jit import jit
-from .._mathfn import exp_real
+from .._mathfn import _F0, _F1, _F2, exp_real
 from .._registry import register_loss
 from ._base import PointwiseLoss
 from ._pointwise import pointwise_kernels
@@ -15,10 +15,8 @@ from ._spec import Interval, Param, Reference, SGDSpec
 
 _SGD = "sklearn.linear_model._sgd_fast"
 
-# float32 constants of the float32 helpers (``..32``: 8 lanes to a vector).
-_F0 = np.float32(0.0)
-_F1 = np.float32(1.0)
-_F2 = np.float32(2.0)
+# float32 constant of the float32 helpers (``..32``: 8 lanes to a vector);
+# _F0-_F2 are _mathfn's.
 _F4 = np.float32(4.0)
 
 
